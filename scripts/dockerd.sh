@@ -21,9 +21,8 @@ if ! docker_up; then
 	else
 		log "starting dockerd (log: $DOCKERD_LOG)"
 		# Its own session so that it outlives this script and its caller's
-		# process group (CI, test traps); stdin closed.
-		setsid dockerd --bridge=none --iptables=false \
-			</dev/null >>"$DOCKERD_LOG" 2>&1 &
+		# process group (CI, test traps).
+		spawn_detached "$DOCKERD_LOG" dockerd --bridge=none --iptables=false
 	fi
 fi
 deadline=$((SECONDS + TIMEOUT))

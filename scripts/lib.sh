@@ -20,6 +20,12 @@ SCRIPTS="$REPO/scripts"
 
 # ---------------------------------------------------------------- logging
 
+# A command that fails under `set -e` names itself instead of ending the
+# script silently.
+set -E
+lambda_rc=0
+trap 'lambda_rc=$?; echo "[$(basename "$0") error] ${BASH_SOURCE[0]##*/}:$LINENO: \"$BASH_COMMAND\" failed (status $lambda_rc)" >&2' ERR
+
 LAMBDA_LOG_TAG=${LAMBDA_LOG_TAG:-$(basename "$0" .sh)}
 
 log() {
@@ -77,16 +83,22 @@ ensure_var_dirs() {
 
 # Machine-wide locks for what all stacks share (apt, dockerd, images):
 # `lock_acquire NAME [TIMEOUT]` holds /run/lock/lambda-NAME.lock until
-# `lock_release NAME` or the end of the script.
+# `lock_release NAME` or the end of the script. `lock_acquire_file NAME
+# PATH [TIMEOUT]` does the same for a lock file of one stack.
 declare -A LAMBDA_LOCK_FDS=()
 
 lock_acquire() {
-	local name=$1 timeout=${2:-900} fd dir=/run/lock
+	local dir=/run/lock
 	[[ -d $dir && -w $dir ]] || dir=/tmp
-	exec {fd}>"$dir/lambda-$name.lock"
+	lock_acquire_file "$1" "$dir/lambda-$1.lock" "${2:-900}"
+}
+
+lock_acquire_file() {
+	local name=$1 path=$2 timeout=${3:-900} fd
+	exec {fd}>"$path"
 	if ! flock -n "$fd"; then
-		log "waiting for lock $dir/lambda-$name.lock"
-		flock -w "$timeout" "$fd" || die "timed out waiting for lock lambda-$name"
+		log "waiting for lock $path"
+		flock -w "$timeout" "$fd" || die "timed out waiting for lock $path"
 	fi
 	LAMBDA_LOCK_FDS[$name]=$fd
 }
@@ -99,6 +111,22 @@ lock_release() {
 	unset "LAMBDA_LOCK_FDS[$name]"
 }
 
+# spawn_detached LOG CMD...: starts CMD in the background in a session of
+# its own (so that it outlives us and our process group), stdin closed,
+# output appended to LOG, without our lock fds (a daemon that inherited
+# one would hold the lock forever). Sets SPAWNED_PID.
+spawn_detached() {
+	local logfile=$1
+	shift
+	(
+		for fd in "${LAMBDA_LOCK_FDS[@]}"; do
+			exec {fd}>&-
+		done
+		exec setsid "$@" </dev/null >>"$logfile" 2>&1
+	) &
+	SPAWNED_PID=$!
+}
+
 # ---------------------------------------------------------------- processes
 
 # pid_matches PID NAME: PID is alive and its executable's base name or
@@ -109,6 +137,8 @@ pid_matches() {
 	local pid=$1 name=$2 exe comm
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
 	[[ -d /proc/$pid ]] || return 1
+	# A zombie has ended (our PID 1 may be slow to reap, or never reap).
+	[[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
 	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
 	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || exe=
 	exe=${exe% (deleted)}
