@@ -8,6 +8,8 @@
 #                             build of a configured source tree), configured
 #                             with --enable-sanitizers; run a stack from it
 #                             with LAMBDA_BUILD=build-asan
+#   scripts/build.sh --scan   clang's static analyser over a full build of
+#                             another copy (build-scan/); fails on any report
 # Prints the build directory on stdout.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -60,7 +62,20 @@ case ${1:-} in
 	configure_and_make "$dst" --enable-werror --enable-sanitizers
 	echo "$dst"
 	;;
+--scan)
+	dst="$REPO/build-scan"
+	sync_sources "$dst"
+	cd "$dst"
+	[[ -x configure ]] || ./autogen.sh >autogen.log 2>&1 || die "autogen.sh failed"
+	[[ -f Makefile ]] || scan-build ./configure -q >&2 || die "configure failed"
+	make -s clean >/dev/null
+	rm -rf scan-report
+	log "scan-build make -j$JOBS ($dst)"
+	scan-build --status-bugs -o "$dst/scan-report" make -s -j"$JOBS" >&2 ||
+		die "scan-build found bugs or the build failed (reports in $dst/scan-report)"
+	echo "$dst"
+	;;
 *)
-	die "usage: scripts/build.sh [--asan]"
+	die "usage: scripts/build.sh [--asan|--scan]"
 	;;
 esac
