@@ -37,14 +37,25 @@ const languages = { python, javascript, json };
 export function createEditor(parent, opts = {}) {
   const lang = new Compartment();
   const langExt = (name) => (languages[name] ? languages[name]() : []);
+  // CodeMirror adds its styles with a <style> tag in a document, which our
+  // CSP (style-src 'self') blocks; inside a shadow root it uses constructable
+  // style sheets (adoptedStyleSheets) instead, which the CSP allows.
+  const shadow = parent.attachShadow({ mode: 'open' });
   const view = new EditorView({
-    parent,
+    parent: shadow,
+    root: shadow,
     state: EditorState.create({
       doc: opts.doc || '',
       extensions: [
         basicSetup,
         keymap.of([indentWithTab]),
         lang.of(langExt(opts.language)),
+        EditorView.theme({
+          '&': { height: '100%', fontSize: '13px', backgroundColor: '#fff' },
+          '&.cm-focused': { outline: 'none' },
+          '.cm-scroller': { fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace', lineHeight: '1.55' },
+          '.cm-gutters': { backgroundColor: '#f7f8fa', borderRight: '1px solid #e3e7ee', color: '#98a2b3' },
+        }),
         EditorView.contentAttributes.of({ 'aria-label': opts.label || 'Code editor' }),
         EditorView.updateListener.of((u) => { if (u.docChanged && opts.onChange) opts.onChange(); }),
       ],

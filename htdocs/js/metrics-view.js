@@ -93,6 +93,7 @@ export function seriesKpis(prefix) {
     lat: kpi('Latency p50 / p95 / p99', `${prefix}-kpi-latency`),
     cold: kpi('Cold starts', `${prefix}-kpi-cold`),
   };
+  k.lat.el.classList.add('kpi-wide');
   const el = h('div', { class: 'kpis' }, Object.values(k).map((x) => x.el));
   function update(series, winSeconds) {
     const t = series.totals || {};
