@@ -27,6 +27,7 @@ const struct zip_limits zip_default_limits = {
 #define SIG_CENTRAL 0x02014b50u
 #define SIG_EOCD    0x06054b50u
 #define SIG_EOCD64L 0x07064b50u
+#define SIG_EOCD64  0x06064b50u
 
 #define LOCAL_LEN   30u
 #define CENTRAL_LEN 46u
@@ -39,9 +40,9 @@ struct centry {
 	uint16_t flags;
 	uint16_t method;
 	uint32_t crc;
-	uint32_t csize;
-	uint32_t usize;
-	uint32_t local_off; /* local header */
+	uint64_t csize;
+	uint64_t usize;
+	uint64_t local_off; /* local header */
 	uint64_t data_off;  /* compressed data, found through the local header */
 	uint64_t data_end;  /* data_off + csize */
 	int is_dir;
@@ -58,6 +59,11 @@ static uint32_t rd32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
 	       ((uint32_t)p[3] << 24);
+}
+
+static uint64_t rd64(const unsigned char *p)
+{
+	return (uint64_t)rd32(p) | ((uint64_t)rd32(p + 4) << 32);
 }
 
 /* ------------------------------------------------------------------ */
@@ -157,10 +163,35 @@ static void archive_free(struct archive *a)
 	a->ents = NULL;
 }
 
+/* The ZIP64 end record, found through the locator at loc (just before the
+ * classic record); its values replace the classic ones, and *end becomes
+ * where the central directory must end. */
+static int read_eocd64(struct archive *a, size_t loc, size_t *end, struct err **e)
+{
+	const unsigned char *p = a->p;
+	uint64_t off = rd64(p + loc + 8);
+
+	if (rd32(p + loc + 4) != 0 || rd32(p + loc + 16) != 1)
+		return err_set(e, ERR_INVALID, "multi-disk zip archives are not supported");
+	if (off > loc || loc - off < 56 || rd32(p + off) != SIG_EOCD64 ||
+	    rd64(p + off + 4) != loc - off - 12)
+		return err_set(e, ERR_INVALID, "corrupt zip file (bad ZIP64 end record)");
+	if (rd32(p + off + 16) != 0 || rd32(p + off + 20) != 0 ||
+	    rd64(p + off + 24) != rd64(p + off + 32))
+		return err_set(e, ERR_INVALID, "multi-disk zip archives are not supported");
+	if (rd64(p + off + 32) > SIZE_MAX / 2)
+		return err_set(e, ERR_TOO_LARGE, "the zip file has too many entries");
+	a->count = (size_t)rd64(p + off + 32);
+	a->cd_size = rd64(p + off + 40);
+	a->cd_off = rd64(p + off + 48);
+	*end = (size_t)off;
+	return 0;
+}
+
 static int find_eocd(struct archive *a, const struct zip_limits *lim, struct err **e)
 {
 	const unsigned char *p = a->p;
-	size_t len = a->len, i, stop;
+	size_t len = a->len, i, stop, end;
 
 	if (len < EOCD_LEN)
 		return err_set(e, ERR_INVALID, "not a zip file (too short)");
@@ -174,21 +205,52 @@ static int find_eocd(struct archive *a, const struct zip_limits *lim, struct err
 			return err_set(e, ERR_INVALID,
 			               "not a zip file (no end of central directory record)");
 	}
-	if (i >= 20 && rd32(p + i - 20) == SIG_EOCD64L)
-		return err_set(e, ERR_INVALID, "ZIP64 archives are not supported");
 	if (rd16(p + i + 4) != 0 || rd16(p + i + 6) != 0 || rd16(p + i + 8) != rd16(p + i + 10))
 		return err_set(e, ERR_INVALID, "multi-disk zip archives are not supported");
 	a->count = rd16(p + i + 10);
 	a->cd_size = rd32(p + i + 12);
 	a->cd_off = rd32(p + i + 16);
-	if (a->count == 0xffff || a->cd_size == 0xffffffffu || a->cd_off == 0xffffffffu)
-		return err_set(e, ERR_INVALID, "ZIP64 archives are not supported");
+	end = i;
+	/* Streaming writers (zip -) add ZIP64 records even for small archives. */
+	if (i >= 20 && rd32(p + i - 20) == SIG_EOCD64L && read_eocd64(a, i - 20, &end, e) < 0)
+		return -1;
 	if (a->count > lim->max_entries)
 		return err_set(e, ERR_TOO_LARGE, "the zip file has more than %zu entries",
 		               lim->max_entries);
-	if (a->cd_off + a->cd_size != i)
+	if (a->cd_off > end || a->cd_size != end - a->cd_off)
 		return err_set(e, ERR_INVALID,
 		               "truncated or corrupt zip file (central directory out of place)");
+	return 0;
+}
+
+/* Sizes and offset that do not fit 32 bits are 0xffffffff in the entry and
+ * follow, in that order, in the ZIP64 extra field (tag 1). */
+static int zip64_extra(const unsigned char *x, size_t xlen, struct centry *ce, struct err **e)
+{
+	uint64_t *want[3] = {&ce->usize, &ce->csize, &ce->local_off};
+
+	while (xlen >= 4) {
+		uint16_t tag = rd16(x), sz = rd16(x + 2);
+		const unsigned char *q = x + 4;
+		size_t left = sz;
+
+		if ((size_t)sz + 4 > xlen)
+			return err_set(e, ERR_INVALID, "corrupt zip file (extra field of '%s')",
+			               ce->name);
+		for (int k = 0; tag == 1 && k < 3; k++) {
+			if (*want[k] != 0xffffffffu)
+				continue;
+			if (left < 8)
+				return err_set(e, ERR_INVALID,
+				               "corrupt zip file (ZIP64 field of '%s' too short)",
+				               ce->name);
+			*want[k] = rd64(q);
+			q += 8;
+			left -= 8;
+		}
+		x += 4 + sz;
+		xlen -= 4 + (size_t)sz;
+	}
 	return 0;
 }
 
@@ -221,8 +283,13 @@ static int parse_central(struct archive *a, size_t idx, uint64_t *off, struct er
 	if (check_name((const char *)c + CENTRAL_LEN, nlen, &ce->is_dir, e) < 0)
 		return -1;
 	ce->name = xstrndup((const char *)c + CENTRAL_LEN, nlen);
-	if (ce->csize == 0xffffffffu || ce->usize == 0xffffffffu || ce->local_off == 0xffffffffu)
-		return err_set(e, ERR_INVALID, "ZIP64 archives are not supported");
+	if ((ce->csize == 0xffffffffu || ce->usize == 0xffffffffu ||
+	     ce->local_off == 0xffffffffu) &&
+	    zip64_extra(c + CENTRAL_LEN + nlen, xlen, ce, e) < 0)
+		return -1;
+	if (ce->csize > a->len || ce->local_off > a->len)
+		return err_set(e, ERR_INVALID, "corrupt zip file (entry '%s' is out of range)",
+		               ce->name);
 	if (ce->flags & 0x41)
 		return err_set(e, ERR_INVALID, "entry '%s' is encrypted", ce->name);
 	if (ce->method != 0 && ce->method != 8)
@@ -313,11 +380,10 @@ static int parse_archive(struct archive *a, const struct zip_limits *lim, struct
 	for (size_t i = 0; i < a->count; i++) {
 		if (parse_central(a, i, &off, e) < 0 || locate_data(a, &a->ents[i], e) < 0)
 			return -1;
+		if (a->ents[i].usize > lim->max_unzipped - declared)
+			return err_set(e, ERR_TOO_LARGE, "Unzipped size must be at most %llu bytes",
+			               (unsigned long long)lim->max_unzipped);
 		declared += a->ents[i].usize;
-		if (declared > lim->max_unzipped)
-			return err_set(e, ERR_TOO_LARGE,
-			               "Unzipped size must be smaller than %llu bytes",
-			               (unsigned long long)lim->max_unzipped + 1);
 	}
 	if (off != a->cd_off + a->cd_size)
 		return err_set(e, ERR_INVALID,
@@ -350,7 +416,7 @@ static int inflate_entry(const unsigned char *in, const struct centry *ce,
 	if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
 		return err_set(e, ERR_INTERNAL, "inflateInit2 failed");
 	zs.next_in = (Bytef *)(uintptr_t)in;
-	zs.avail_in = ce->csize;
+	zs.avail_in = (uInt)ce->csize; /* <= max_zipped, far below 4 GiB */
 	while (zr != Z_STREAM_END) {
 		zs.next_out = out;
 		zs.avail_out = CHUNK;

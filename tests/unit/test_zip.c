@@ -596,7 +596,7 @@ static void test_limit_pairs_small(void **state)
 	lim = (struct zip_limits){.max_zipped = len, .max_unzipped = 19, .max_entries = 2};
 	assert_int_equal(walk(zip, len, &lim, &msg, &code), -1);
 	assert_int_equal(code, ERR_TOO_LARGE);
-	assert_string_equal(msg, "Unzipped size must be smaller than 20 bytes");
+	assert_string_equal(msg, "Unzipped size must be at most 19 bytes");
 	free(msg);
 
 	lim = (struct zip_limits){.max_zipped = len, .max_unzipped = 20, .max_entries = 1};
@@ -632,7 +632,7 @@ static void test_limit_pairs_aws(void **state)
 	zip = one_entry(&b, &len);
 	assert_int_equal(walk(zip, len, NULL, &msg, &code), -1);
 	assert_int_equal(code, ERR_TOO_LARGE);
-	assert_string_equal(msg, "Unzipped size must be smaller than 262144001 bytes");
+	assert_string_equal(msg, "Unzipped size must be at most 262144000 bytes");
 	free(msg);
 	free(zip);
 
@@ -677,6 +677,71 @@ static void test_comment_and_empty(void **state)
 	free(zip);
 }
 
+/* What Info-ZIP writes when streaming (zip -fz - main.py sub/y.txt > f.zip):
+ * data descriptors, ZIP64 extra fields and ZIP64 end records. */
+static const unsigned char infozip_stream[] = "\x50\x4b\x03\x04\x2d\x00\x00\x00\x00\x00\x69\x9c\x7a"
+                                              "\x5d\x06\x1e\xe1\x3c\xff\xff\xff\xff\xff\xff"
+                                              "\xff\xff\x07\x00\x30\x00\x6d\x61\x69\x6e\x2e\x70\x79"
+                                              "\x55\x54\x09\x00\x03\xf5\x89\x08\x6b\xf5\x89"
+                                              "\x08\x6b\x75\x78\x0b\x00\x01\x04\x00\x00\x00\x00\x04"
+                                              "\x00\x00\x00\x00\x01\x00\x10\x00\x09\x00\x00"
+                                              "\x00\x00\x00\x00\x00\x09\x00\x00\x00\x00\x00\x00\x00"
+                                              "\x70\x72\x69\x6e\x74\x28\x31\x29\x0a\x50\x4b"
+                                              "\x03\x04\x2d\x00\x00\x00\x00\x00\x69\x9c\x7a\x5d\x1f"
+                                              "\x08\xea\x46\xff\xff\xff\xff\xff\xff\xff\xff"
+                                              "\x09\x00\x30\x00\x73\x75\x62\x2f\x79\x2e\x74\x78\x74"
+                                              "\x55\x54\x09\x00\x03\xf5\x89\x08\x6b\xf5\x89"
+                                              "\x08\x6b\x75\x78\x0b\x00\x01\x04\x00\x00\x00\x00\x04"
+                                              "\x00\x00\x00\x00\x01\x00\x10\x00\x02\x00\x00"
+                                              "\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00"
+                                              "\x78\x0a\x50\x4b\x01\x02\x1e\x03\x2d\x00\x00"
+                                              "\x00\x00\x00\x69\x9c\x7a\x5d\x06\x1e\xe1\x3c\x09\x00"
+                                              "\x00\x00\xff\xff\xff\xff\x07\x00\x24\x00\x00"
+                                              "\x00\x00\x00\x01\x00\x00\x00\xa4\x81\x00\x00\x00\x00"
+                                              "\x6d\x61\x69\x6e\x2e\x70\x79\x55\x54\x05\x00"
+                                              "\x03\xf5\x89\x08\x6b\x75\x78\x0b\x00\x01\x04\x00\x00"
+                                              "\x00\x00\x04\x00\x00\x00\x00\x01\x00\x08\x00"
+                                              "\x09\x00\x00\x00\x00\x00\x00\x00\x50\x4b\x01\x02\x1e"
+                                              "\x03\x2d\x00\x00\x00\x00\x00\x69\x9c\x7a\x5d"
+                                              "\x1f\x08\xea\x46\x02\x00\x00\x00\xff\xff\xff\xff\x09"
+                                              "\x00\x24\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+                                              "\xed\x81\x5e\x00\x00\x00\x73\x75\x62\x2f\x79\x2e\x74"
+                                              "\x78\x74\x55\x54\x05\x00\x03\xf5\x89\x08\x6b"
+                                              "\x75\x78\x0b\x00\x01\x04\x00\x00\x00\x00\x04\x00\x00"
+                                              "\x00\x00\x01\x00\x08\x00\x02\x00\x00\x00\x00"
+                                              "\x00\x00\x00\x50\x4b\x06\x06\x2c\x00\x00\x00\x00\x00"
+                                              "\x00\x00\x1e\x03\x2d\x00\x00\x00\x00\x00\x00"
+                                              "\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x02\x00"
+                                              "\x00\x00\x00\x00\x00\x00\xb4\x00\x00\x00\x00"
+                                              "\x00\x00\x00\xb7\x00\x00\x00\x00\x00\x00\x00\x50\x4b"
+                                              "\x06\x07\x00\x00\x00\x00\x6b\x01\x00\x00\x00"
+                                              "\x00\x00\x00\x01\x00\x00\x00\x50\x4b\x05\x06\x00\x00"
+                                              "\x00\x00\x02\x00\x02\x00\xb4\x00\x00\x00\xff"
+                                              "\xff\xff\xff\x00\x00";
+
+static void test_zip64_streaming_writer(void **state)
+{
+	struct zip_stats st;
+	struct err *e = NULL;
+	size_t len = sizeof(infozip_stream) - 1;
+	unsigned char *cut;
+
+	(void)state;
+	assert_int_equal(len, 461);
+	assert_int_equal(zip_extract(infozip_stream, len, path("z64"), NULL, &st, &e), 0);
+	assert_null(e);
+	assert_int_equal(st.files, 2);
+	assert_file("z64/main.py", "print(1)\n", 0644);
+	assert_file("z64/sub/y.txt", "x\n", 0755);
+	assert_int_equal(zip_remove_tree(path("z64"), NULL), 0);
+	/* the ZIP64 record pointing elsewhere is refused */
+	cut = malloc(len);
+	memcpy(cut, infozip_stream, len);
+	cut[len - 22 - 20 + 8] ^= 1;
+	assert_int_equal(walk(cut, len, NULL, NULL, NULL), -1);
+	free(cut);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -691,6 +756,7 @@ int main(void)
 	    cmocka_unit_test(test_limit_pairs_small),
 	    cmocka_unit_test(test_limit_pairs_aws),
 	    cmocka_unit_test(test_comment_and_empty),
+	    cmocka_unit_test(test_zip64_streaming_writer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
