@@ -2,8 +2,10 @@
 # Builds and runs every libFuzzer target tests/fuzz/fuzz_<name>.c for a
 # bounded time and prints TAP (scripts/test.sh counts it).
 #
-# A target names what it links in comment lines of its own file:
-#   fuzz-sources: common/proto.c common/err.c ...   (paths from the repo root)
+# A target names what it links in comment lines of its own file, or in
+# tests/fuzz/fuzz_<name>.build next to it:
+#   fuzz-sources: common/proto.c common/err.c ...   (paths from the repo root;
+#                                                    their dirs are on -I)
 #   fuzz-pkgs: libcjson                              (pkg-config names, optional)
 #   fuzz-args: -max_len=65536                        (libFuzzer flags, optional)
 # Seed corpus: tests/fuzz/corpus/<name>/ (committed). Inputs that once
@@ -45,17 +47,28 @@ tap() {
 	fi
 }
 
-# header_field FILE FIELD: the words after "FIELD:" in FILE's comments.
+# header_field FILE FIELD: the words after "FIELD:" in FILE's comments
+# and in its .build file.
 header_field() {
-	sed -n "s/^[ /*]*$2:[[:space:]]*//p" "$1" | sed 's/[[:space:]]*\*\/[[:space:]]*$//' | tr '\n' ' '
+	local f=$1 b=${1%.c}.build
+	[[ -f $b ]] || b=/dev/null
+	sed -n "s/^[ /*#]*$2:[[:space:]]*//p" "$f" "$b" |
+		sed 's/[[:space:]]*\*\/[[:space:]]*$//' | tr '\n' ' '
 }
 
 build_target() {
 	local src=$1 name=$2 out=$3 srcs pkgs flags=() libs=() s
 	srcs=$(header_field "$src" fuzz-sources)
 	pkgs=$(header_field "$src" fuzz-pkgs)
-	local -a files=()
-	for s in $srcs; do files+=("$REPO/$s"); done
+	local -a files=() incs=()
+	for s in $srcs; do
+		files+=("$REPO/$s")
+		incs+=("-I$REPO/$(dirname "$s")")
+	done
+	[[ -n ${srcs// /} ]] || {
+		echo "no fuzz-sources: line in $src or ${src%.c}.build" >"$out/build.log"
+		return 1
+	}
 	if [[ -n ${pkgs// /} ]]; then
 		# shellcheck disable=SC2086  # word lists
 		read -ra flags <<<"$(pkg-config --cflags $pkgs)"
@@ -63,7 +76,7 @@ build_target() {
 		read -ra libs <<<"$(pkg-config --libs $pkgs)"
 	fi
 	"$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-fno-omit-frame-pointer -I"$BUILD" -I"$REPO" -I"$REPO/common" "${flags[@]}" \
+		-fno-omit-frame-pointer -I"$BUILD" -I"$REPO" -I"$REPO/common" "${incs[@]}" "${flags[@]}" \
 		-o "$out/fuzz_$name" "$src" "${files[@]}" "${libs[@]}" -pthread \
 		>"$out/build.log" 2>&1
 }
