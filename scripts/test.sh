@@ -149,8 +149,8 @@ tally_trs() {
 			*) fail "$suite: $name ($r; see ${f%.trs}.log)" ;;
 			esac
 		done < <(sed -n 's/^:test-result: *//p' "$f")
-	done < <(find "$dir" -path "$REPO/build-asan" -prune -o -path "$REPO/build-scan" -prune \
-		-o -path "$REPO/node_modules" -prune -o -name '*.trs' -print | sort)
+	done < <(find "$dir" -mindepth 1 \( -path "$REPO/build-asan" -o -path "$REPO/build-scan" \
+		-o -path "$REPO/node_modules" \) -prune -o -name '*.trs' -print | sort)
 	((found)) || fail "$suite: make check produced no results"
 }
 
@@ -345,7 +345,8 @@ main() {
 	fi
 
 	phase "unit"
-	find "$build" -path "$REPO/build-asan" -prune -o -name '*.trs' -exec rm -f {} + 2>/dev/null || true
+	find "$build" -mindepth 1 \( -path "$REPO/build-asan" -o -path "$REPO/build-scan" \
+		-o -path "$REPO/node_modules" \) -prune -o -name '*.trs' -exec rm -f {} + 2>/dev/null || true
 	make -C "$build" -j2 check >"$RESULTS/unit.log" 2>&1 || true
 	tally_trs unit "$build"
 
