@@ -48,6 +48,21 @@ def _():
     h.check(not h.pid_alive(old), f"killed executor {old} still alive")
 
 
+@t.test("a SIGKILLed FastCGI worker is replaced by lighttpd, the API keeps answering")
+def _():
+    before = h.api_workers()
+    h.check(len(before) >= 1, f"no FastCGI worker of this stack: {before}")
+    victim = before[0]
+    os.kill(victim, 9)
+    h.check(h.wait_until(lambda: not h.pid_alive(victim), timeout=5), f"worker {victim} survived SIGKILL")
+    again = h.wait_until(
+        lambda: len(w := h.api_workers()) >= len(before) and victim not in w and w, timeout=10
+    )
+    h.check(again, f"lighttpd did not respawn the worker within 10 s (workers now {h.api_workers()})")
+    ok = h.wait_until(lambda: functions_status() == 200, timeout=5)
+    h.check(ok, "GET /api/functions did not answer 200 within 5 s of the kill")
+
+
 def db_down_then_back(action, label):
     h.check_eq(functions_status(), 200, "GET /api/functions before the fault")
     h.stack(action, "mariadb")
