@@ -15,7 +15,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bootstrap_cases as bc  # noqa: E402
 import bootstrap_driver as bd  # noqa: E402
 from bootstrap_cases import ok_result  # noqa: E402
-from tap import Tap, skip_all  # noqa: E402
 
 BOOTSTRAP = os.path.join(bd.REPO, "docker", "runtimes", "node", "bootstrap.js")
 
@@ -323,8 +322,8 @@ INIT_NAME = ("init errors: handler, module, syntax, top-level throw, bad path, "
 def main():
     local = shutil.which("node") or "/usr/bin/node"
     if not os.path.exists(local):
-        skip_all("no node interpreter")
-    t = Tap()
+        bc.Tap().skip_all("no node interpreter")
+    t = bc.Tap()
     for label, argv, skip in bd.targets("lambda-node", [local, BOOTSTRAP]):
         bc.run_target(t, LANG, label, argv, skip, CASES, INIT_ERRORS, INIT_NAME)
     t.done()

@@ -15,7 +15,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bootstrap_cases as bc  # noqa: E402
 import bootstrap_driver as bd  # noqa: E402
 from bootstrap_cases import ok_result  # noqa: E402
-from tap import Tap, skip_all  # noqa: E402
 
 BOOTSTRAP = os.path.join(bd.REPO, "docker", "runtimes", "python", "bootstrap.py")
 
@@ -259,8 +258,8 @@ INIT_NAME = ("init errors: handler, import, syntax, top-level raise, conflict, b
 def main():
     local = shutil.which("python3.11") or "/usr/bin/python3"
     if not os.path.exists(local):
-        skip_all("no python3.11 interpreter")
-    t = Tap()
+        bc.Tap().skip_all("no python3.11 interpreter")
+    t = bc.Tap()
     for label, argv, skip in bd.targets("lambda-python", [local, BOOTSTRAP]):
         bc.run_target(t, LANG, label, argv, skip, CASES, INIT_ERRORS, INIT_NAME)
     t.done()
