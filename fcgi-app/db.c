@@ -87,6 +87,11 @@ static int db_error(struct err **e, unsigned int code, const char *msg)
 		return err_set(e, ERR_UNAVAILABLE, "database unavailable: %s", msg);
 	if (code == ER_DUP_ENTRY)
 		return err_set(e, ERR_CONFLICT, "duplicate: %s", msg);
+	/* the values themselves are refused: retrying cannot help */
+	if (code == ER_TRUNCATED_WRONG_VALUE_FOR_FIELD || code == ER_DATA_TOO_LONG ||
+	    code == ER_WARN_DATA_OUT_OF_RANGE || code == WARN_DATA_TRUNCATED ||
+	    code == ER_BAD_NULL_ERROR || code == ER_TRUNCATED_WRONG_VALUE)
+		return err_set(e, ERR_INVALID, "value refused by the database: %s", msg);
 	if (code == ER_LOCK_WAIT_TIMEOUT || code == ER_LOCK_DEADLOCK)
 		return err_set(e, ERR_UNAVAILABLE, "database busy: %s", msg);
 	return err_set(e, ERR_INTERNAL, "database error %u: %s", code, msg);

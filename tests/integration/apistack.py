@@ -161,13 +161,25 @@ def web_start():
     raise RuntimeError("lighttpd did not start; see " + os.path.join(VAR, "log"))
 
 
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def web_stop():
+    """Stops lighttpd and waits for its lambda-api workers to finish (they
+    flush their journals after lighttpd is gone)."""
     pid = _pid(os.path.join(VAR, "run", "lighttpd.pid"))
     if pid is None:
         return
+    workers = api_pids()
     os.kill(pid, signal.SIGTERM)
-    for _ in range(200):
-        if _pid(os.path.join(VAR, "run", "lighttpd.pid")) is None:
+    for _ in range(400):
+        if _pid(os.path.join(VAR, "run", "lighttpd.pid")) is None and \
+                not any(_alive(w) for w in workers):
             break
         time.sleep(0.05)
 
