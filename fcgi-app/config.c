@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "config.h"
+#include "conf.h"
 #include "crypt.h"
 #include "log.h"
 #include "xalloc.h"

@@ -10,7 +10,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
-#include "config.h"
+#include "conf.h"
 #include "db.h"
 #include "log.h"
 #include "xalloc.h"

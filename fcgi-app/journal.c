@@ -14,7 +14,7 @@
 
 #include "buf.h"
 #include "cleanup.h"
-#include "config.h"
+#include "conf.h"
 #include "db.h"
 #include "db_core.h"
 #include "journal.h"
