@@ -7,6 +7,7 @@ import base64
 import os
 import re
 import sys
+sys.dont_write_bytecode = True
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

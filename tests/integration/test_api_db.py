@@ -4,6 +4,7 @@ recovers by itself when it is back (issue 2)."""
 
 import os
 import sys
+sys.dont_write_bytecode = True
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -4,6 +4,7 @@ client shape, pagination and every bad-input row."""
 
 import os
 import sys
+sys.dont_write_bytecode = True
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

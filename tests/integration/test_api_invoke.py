@@ -8,6 +8,7 @@ record, and neither does a SIGKILL of the API after its 2xx answers."""
 import os
 import signal
 import sys
+sys.dont_write_bytecode = True
 import time
 import uuid
 
