@@ -1,35 +1,45 @@
 #!/bin/sh
-# Builds the API's libFuzzer targets with clang (ASan + UBSan) into
-# tests/fuzz/out/.  Usage: tests/fuzz/build.sh [target...]; run a target with
-#   mkdir -p tests/fuzz/out/corpus && tests/fuzz/out/fuzz_router tests/fuzz/out/corpus \
-#     tests/fuzz/corpus/router -max_total_time=60   (new inputs go to out/, not the seeds)
-# Plain clang command lines: the infra runner calls this script.
+# Builds the libFuzzer targets with clang (-fsanitize=fuzzer,address,undefined)
+# into tests/fuzz/out/, and runs each for a bounded time when asked:
+#   tests/fuzz/build.sh            build only
+#   tests/fuzz/build.sh run [SECS] build, then run every fuzzer SECS (60) each
+# Crashes are written to tests/fuzz/out/<name>/; keep each one (after the fix)
+# in tests/fuzz/corpus/<name>/ as a regression input.
 set -eu
-cd "$(dirname "$0")/../.."
-out=tests/fuzz/out
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out="$top/tests/fuzz/out"
 mkdir -p "$out"
-# The sources include <config.h> for _GNU_SOURCE; the fuzz build needs no
-# configure run.
+CC=${CC:-clang}
+# The sources include <config.h>; the only thing they need from it is
+# _GNU_SOURCE, so the fuzz build does not depend on ./configure.
 printf '#define _GNU_SOURCE 1\n' >"$out/config.h"
-pkgs="libcjson libmariadb libcrypto"
-cflags="$(pkg-config --cflags $pkgs) -I$out -I. -Icommon -Ifcgi-app -g -O1"
-libs="$(pkg-config --libs $pkgs) -lm -pthread"
-san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-common_src="common/buf.c common/err.c common/log.c common/xalloc.c common/proto.c"
+CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+ -I$out -I$top/common -I$top/fcgi-app $(pkg-config --cflags libcjson)"
+COMMON="$top/common/err.c $top/common/xalloc.c $top/common/buf.c"
 
-# fuzz_router: the real route tables, so all of the API's modules but main.c
-api_src=$(ls fcgi-app/*.c | grep -v '/main\.c$')
-targets="${*:-fuzz_router}"
-for t in $targets; do
-	case "$t" in
-	fuzz_router)
-		# shellcheck disable=SC2086
-		clang $san $cflags -o "$out/$t" tests/fuzz/$t.c $api_src $common_src $libs
-		;;
-	*)
-		echo "build.sh: unknown target $t" >&2
-		exit 2
-		;;
-	esac
-	echo "built $out/$t"
-done
+# shellcheck disable=SC2086
+$CC $CFLAGS -o "$out/fuzz_sigv4" "$top/tests/fuzz/fuzz_sigv4.c" "$top/fcgi-app/sigv4.c" \
+	$COMMON -lcrypto
+# shellcheck disable=SC2086
+$CC $CFLAGS -o "$out/fuzz_zip" "$top/tests/fuzz/fuzz_zip.c" "$top/fcgi-app/zip.c" \
+	$COMMON -lcrypto -lz
+
+# fuzz_router: request parsing and routing over the real route tables (so
+# every API module but main.c) and the JSON validation of a function body.
+# shellcheck disable=SC2086
+$CC $CFLAGS $(pkg-config --cflags libmariadb) -o "$out/fuzz_router" \
+	"$top/tests/fuzz/fuzz_router.c" $(ls "$top"/fcgi-app/*.c | grep -v '/main\.c$') \
+	$COMMON "$top/common/log.c" "$top/common/proto.c" \
+	$(pkg-config --libs libcjson libmariadb libcrypto zlib) -lm -pthread
+
+if [ "${1:-}" = run ]; then
+	secs=${2:-60}
+	for f in sigv4 zip router; do
+		mkdir -p "$out/$f" "$out/$f.corpus"
+		echo "fuzz_$f: ${secs}s"
+		"$out/fuzz_$f" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
+			-artifact_prefix="$out/$f/" "$out/$f.corpus" "$top/tests/fuzz/corpus/$f" \
+			>"$out/$f.log" 2>&1 || { tail -40 "$out/$f.log"; exit 1; }
+		tail -1 "$out/$f.log"
+	done
+fi
