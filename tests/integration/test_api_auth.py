@@ -50,6 +50,8 @@ r = api.get("/api/functions?key=" + admin, key=False)
 t.ok(r.status == 401 and "query string" in r.err(), "key in the query string refused", r)
 r = api.get("/api/functions?api_key=" + admin)
 t.ok(r.status == 401 and "query string" in r.err(), "refused even with a good header too", r)
+r = api.get("/api/functions?x=" + admin.replace(".", "%2E"))
+t.ok(r.status == 401 and "query string" in r.err(), "refused under any name, encoded too", r)
 t.eq(api.get("/api/health", key=False).status in (200, 503), True, "health needs no key")
 
 # ---- keys API
