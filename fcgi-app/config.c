@@ -56,7 +56,7 @@ static const struct config_entry *find_entry(const char *name)
 static int set_value(struct config *c, const struct config_entry *ce, const char *val,
 		     struct err **e)
 {
-	char *base = (char *)c + ce->offset;
+	void *base = (char *)c + ce->offset; /* void *: the table knows the type */
 	char *end;
 	long long n;
 	int lvl;
@@ -234,7 +234,8 @@ void config_free(struct config *c)
 {
 	for (size_t i = 0; i < config_table_len; i++) {
 		if (config_table[i].type == CONF_STR) {
-			char **slot = (char **)((char *)c + config_table[i].offset);
+			void *p = (char *)c + config_table[i].offset;
+			char **slot = p;
 			free(*slot);
 			*slot = NULL;
 		}
