@@ -11,7 +11,9 @@
 #include "db_core.h"
 #include "xalloc.h"
 
-#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
+#define TS(col)                                                                                    \
+	"CONCAT(DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.'), LPAD(MICROSECOND(" col ") DIV 1000, 3, "   \
+	"'0'), 'Z')"
 
 /* ============================================================ functions */
 
