@@ -65,6 +65,7 @@ struct call {
 	const char *cold_reason; /* static string or NULL */
 	double queue_ms;
 	double init_ms;
+	double init_spent_ms;    /* container start + code loading: added to the deadline */
 	int batch_size;
 	cJSON *result;           /* the RESULT payload, owned (NULL: see err_code) */
 	const char *err_code;    /* ERROR frame code when result is NULL */

@@ -38,7 +38,7 @@ static struct {
 	struct reap *reap_head, *reap_tail;
 	int reaping;            /* removals queued or running */
 	int prewarming;         /* a pre-warm start is running */
-	long long prewarm_backoff_until;
+	long long prewarm_backoff_until[RT_COUNT][ISO_COUNT]; /* after a failed start */
 	long long calls_total;
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER,
        .reap_cv = PTHREAD_COND_INITIALIZER,
@@ -660,7 +660,7 @@ static void *prewarm_main(void *arg)
 		log_warnx("pre-warming a %s/%s container: %s", runtime_name(c->runtime),
 			  isolation_name(c->isolation), err_msg(e));
 		err_free(&e);
-		P.prewarm_backoff_until = mono_ms() + 10000;
+		P.prewarm_backoff_until[c->runtime][c->isolation] = mono_ms() + 30000;
 		pool_ctr_set_state(c, CTR_DEAD);
 	} else if (c->state == CTR_CREATING) {
 		pool_ctr_set_state(c, CTR_IDLE);
@@ -679,8 +679,7 @@ static void prewarm_step(void)
 {
 	int have[RT_COUNT][ISO_COUNT] = {{0}};
 
-	if (P.cfg->prewarm_min == 0 || P.prewarming || P.shutting ||
-	    mono_ms() < P.prewarm_backoff_until)
+	if (P.cfg->prewarm_min == 0 || P.prewarming || P.shutting)
 		return;
 	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
 		if (c->fp == NULL && (c->state == CTR_IDLE || c->state == CTR_CREATING))
@@ -690,7 +689,8 @@ static void prewarm_step(void)
 			pthread_t t;
 			struct ctr *c;
 
-			if (have[rt][iso] >= P.cfg->prewarm_min)
+			if (have[rt][iso] >= P.cfg->prewarm_min ||
+			    mono_ms() < P.prewarm_backoff_until[rt][iso])
 				continue;
 			if (make_room(P.cfg->prewarm_memory_mb, 0) < 0)
 				return;
