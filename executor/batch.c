@@ -244,6 +244,11 @@ static char *item_logs(struct call *it, const char *boot_logs, int boot_trunc, i
 
 	stderr_text = logcap_finish(&it->stderr_cap, &st_trunc);
 	logcap_init(&l, (size_t)it->stderr_cap.b.max);
+	if (it->init_logs != NULL) {
+		logcap_append(&l, it->init_logs, strlen(it->init_logs));
+		free(it->init_logs);
+		it->init_logs = NULL;
+	}
 	if (boot_logs != NULL)
 		logcap_append(&l, boot_logs, strlen(boot_logs));
 	logcap_append(&l, stderr_text, strlen(stderr_text));
@@ -394,6 +399,8 @@ static int start_and_init(struct run *r)
 	init = cJSON_CreateObject();
 	cJSON_AddStringToObject(init, "type", "init");
 	cJSON_AddItemToObject(init, "function", cJSON_Duplicate(lead->function, 1));
+	cJSON_AddNumberToObject(init, "log_cap_bytes", (double)r->cfg->log_cap_bytes);
+	cJSON_AddNumberToObject(init, "result_cap_bytes", (double)r->cfg->result_cap_bytes);
 	if (c->generic) {
 		cJSON *files = cJSON_AddArrayToObject(init, "files");
 		long long total = 0;
@@ -427,6 +434,12 @@ static int start_and_init(struct run *r)
 		return -1;
 	}
 	t = cJSON_GetObjectItemCaseSensitive(ans, "type");
+	{
+		/* what the module printed while loading goes to the lead's logs */
+		const cJSON *lg = cJSON_GetObjectItemCaseSensitive(ans, "logs");
+		if (cJSON_IsString(lg) && lg->valuestring[0] != '\0')
+			lead->init_logs = xstrdup(lg->valuestring);
+	}
 	if (strcmp(t->valuestring, "init_ok") != 0) {
 		const cJSON *er = cJSON_GetObjectItemCaseSensitive(ans, "error");
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(er, "errorMessage");

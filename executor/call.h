@@ -74,6 +74,7 @@ struct call {
 
 	/* while running: what the container's stderr adds to this call's logs */
 	struct logcap stderr_cap;
+	char *init_logs;         /* what the code printed while loading (this call's cold start) */
 	int finished;            /* in the current batch */
 	double started_ms;
 };
