@@ -331,25 +331,29 @@ static void item_result(struct run *r, struct call *it, cJSON *f)
 }
 
 /* The container went away on its own: why (OOM, a signal, an exit)?
- * Fills status, type and msg (msg of msg_size bytes). */
-static void death_cause(struct run *r, const char **status, const char **type, char *msg,
-			size_t msg_size)
+ * Fills status, type and msg (msg of msg_size bytes).  Returns -1 when the
+ * engine cannot say (it is down or forgot the container: a restart of
+ * dockerd), and the open items are then retried. */
+static int death_cause(struct run *r, const char **status, const char **type, char *msg,
+		       size_t msg_size)
 {
 	struct docker_state st = {0};
 	struct err *e = NULL;
 
 	for (int i = 0; i < 100; i++) { /* the engine records the exit a moment later */
 		if (docker_inspect(r->c->id, &st, &e) < 0) {
+			log_warnx("container %s: %s", r->c->short_id, err_msg(e));
 			err_free(&e);
-			st.exit_code = -1;
-			break;
+			return -1;
 		}
 		if (!st.running)
 			break;
 		usleep(20000);
 	}
 	*type = "Runtime.ExitError";
-	if (st.oom_killed || st.exit_code == 137) {
+	/* Measured under runc and runsc: a memory-limit kill sets OOMKilled
+	 * (exit 137); an outside SIGKILL gives exit 137 without it: "killed". */
+	if (st.oom_killed) {
 		*status = "oom";
 		*type = "Runtime.OutOfMemory";
 		snprintf(msg, msg_size, "Runtime exited with error: out of memory (limit %ld MB)",
@@ -361,6 +365,7 @@ static void death_cause(struct run *r, const char **status, const char **type, c
 		*status = "error";
 		snprintf(msg, msg_size, "Runtime exited with error: exit status %d", st.exit_code);
 	}
+	return 0;
 }
 
 /* Every open item gets the same outcome (start or init failed). */
@@ -427,8 +432,8 @@ static int start_and_init(struct run *r)
 		} else {
 			const char *status, *type;
 			char msg[160];
-			death_cause(r, &status, &type, msg, sizeof(msg));
-			fail_all(r, status, type, msg);
+			if (death_cause(r, &status, &type, msg, sizeof(msg)) == 0)
+				fail_all(r, status, type, msg);
 		}
 		err_free(&e);
 		return -1;
@@ -544,8 +549,8 @@ static void run_items(struct run *r)
 			const char *status, *type;
 			char msg[160];
 			err_free(&e);
-			death_cause(r, &status, &type, msg, sizeof(msg));
-			item_finish_status(r, cur, status, type, msg);
+			if (death_cause(r, &status, &type, msg, sizeof(msg)) == 0)
+				item_finish_status(r, cur, status, type, msg);
 			r->healthy = 0;
 			return;
 		}

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -711,6 +712,22 @@ static void prewarm_step(void)
 /* Housekeeping                                                        */
 /* ------------------------------------------------------------------ */
 
+/* An idle container whose stream ended (killed from outside, dockerd
+ * restarted): it must not be handed to a call. */
+static int idle_exited(struct ctr *c)
+{
+	struct pollfd pfd = {.fd = c->ch.fd, .events = POLLIN};
+	struct err *e = NULL;
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	if (chan_pump(&c->ch, &e) < 0) {
+		err_free(&e);
+		return 1;
+	}
+	return 0;
+}
+
 void pool_tick(void)
 {
 	double now = mono_ms_f();
@@ -718,7 +735,13 @@ void pool_tick(void)
 	pool_lock();
 	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
 		long ttl;
-		if (c->state != CTR_IDLE || c->fp == NULL)
+		if (c->state != CTR_IDLE)
+			continue;
+		if (c->has_chan && idle_exited(c)) {
+			evict(c, "exited while idle");
+			continue;
+		}
+		if (c->fp == NULL)
 			continue;
 		ttl = c->fp->keepalive_s > 0 ? c->fp->keepalive_s : P.cfg->keepalive_s;
 		if (now - c->last_used_ms > (double)ttl * 1000.0)

@@ -42,6 +42,51 @@ def test_hello(t, ex, iso):
         t.skip("%s: node hello" % iso, "image %s missing" % image_for("javascript"))
 
 
+def test_outside_kill(t, ex, iso):
+    fn = ex.function({"main.py": "import time\ndef handler(e, c):\n    time.sleep(e['s'])\n    return 1\n"},
+                     timeout_ms=20000)
+    r = ex.invoke(fn, {"s": 0}, iso)
+    docker_api("POST", "/containers/%s/kill" % r["container"])
+    gone = wait_for(lambda: all(c["id"] != r["container"] for c in pools(ex)["containers"]), 10)
+    t.ok(gone, "%s: an idle container killed from outside leaves the pool" % iso)
+    n = ex.invoke(fn, {"s": 0}, iso)
+    t.ok(n.get("status") == "success" and n.get("cold") is True, "%s: the next call gets a new one" % iso, n)
+    out = {}
+    th = threading.Thread(target=lambda: out.update(r=ex.invoke(fn, {"s": 10}, iso)))
+    th.start()
+    time.sleep(1)
+    docker_api("POST", "/containers/%s/kill" % n["container"])
+    th.join(30)
+    r = out.get("r", {})
+    t.ok(r.get("status") == "killed" and (r.get("error") or {}).get("errorMessage") ==
+         "Runtime exited with error: signal 9", "%s: SIGKILL from outside mid-call: status killed" % iso, r)
+
+
+def pools(ex):
+    c = ex.client()
+    try:
+        return c.request("POOLS", {})[1]
+    finally:
+        c.close()
+
+
+def test_check_config(t, ex):
+    import subprocess
+    from executor_client import BINARY
+    p = subprocess.run([BINARY, "-t", "-c", ex.conf_path], capture_output=True, text=True)
+    t.ok(p.returncode == 0 and p.stdout.strip() == "configuration OK", "-t: configuration OK", p)
+    bad = ex.conf_path + ".bad"
+    with open(bad, "w") as f:
+        f.write(open(ex.conf_path).read() + "executor.pids_limit = 15\n")
+    p = subprocess.run([BINARY, "-t", "-c", bad], capture_output=True, text=True)
+    t.ok(p.returncode == 1 and "executor.pids_limit: 15 out of bounds [16, 65536]" in p.stderr,
+         "-t: a value out of bounds is refused, naming key and bounds", p)
+    with open(bad, "w") as f:
+        f.write(open(ex.conf_path).read() + "executor.frobnicate = 1\n")
+    p = subprocess.run([BINARY, "-t", "-c", bad], capture_output=True, text=True)
+    t.ok(p.returncode == 1 and "unknown key 'executor.frobnicate'" in p.stderr, "-t: unknown key refused", p)
+
+
 def test_protocol(t, ex):
     c = ex.client()
     typ, body = c.request("PING", {})
@@ -178,7 +223,9 @@ def main():
     try:
         for iso in isolations():
             test_hello(t, ex, iso)
+            test_outside_kill(t, ex, iso)
         test_protocol(t, ex)
+        test_check_config(t, ex)
     finally:
         ex.cleanup()
     test_docker_unavailable(t)
