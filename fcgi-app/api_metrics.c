@@ -256,8 +256,9 @@ static int cpu_sample(struct metrics_cpu_sample *s, struct err **e)
 	return t == NULL ? -1 : metrics_parse_proc_stat(t, s, e);
 }
 
-/* Host CPU busy % since the previous request of this process (threads share
- * the sample); the first time, over a 100 ms interval. */
+/* Host CPU busy % since the sample kept by this process (threads share it),
+ * which is replaced at most once a second so that frequent callers still
+ * see a meaningful interval; the first time, over 100 ms. */
 static int host_cpu(double *pct, struct err **e)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -266,33 +267,27 @@ static int host_cpu(double *pct, struct err **e)
 	struct metrics_cpu_sample now;
 	struct timespec t;
 	double age;
-	int rc = 0;
+	int rc = -1;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
 	pthread_mutex_lock(&lock);
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	age = (double)(t.tv_sec - last_at.tv_sec) + (double)(t.tv_nsec - last_at.tv_nsec) / 1e9;
 	if (last.total == 0 || age > 60) {
 		const struct timespec pause = { 0, 100 * 1000 * 1000 };
-		if (cpu_sample(&last, e) < 0) {
-			rc = -1;
+		if (cpu_sample(&last, e) < 0)
 			goto out;
-		}
+		last_at = t;
+		age = 0;
 		nanosleep(&pause, NULL);
-	} else if (age < 0.5) {
-		/* too short an interval for a meaningful figure: keep the last one */
-		*pct = metrics_cpu_percent(&last, &last);
 	}
-	if (cpu_sample(&now, e) < 0) {
-		rc = -1;
+	if (cpu_sample(&now, e) < 0)
 		goto out;
-	}
-	if (now.total > last.total) {
-		*pct = metrics_cpu_percent(&last, &now);
+	*pct = metrics_cpu_percent(&last, &now);
+	if (age >= 1.0) {
 		last = now;
-		clock_gettime(CLOCK_MONOTONIC, &last_at);
-	} else {
-		*pct = NAN;
+		last_at = t;
 	}
+	rc = 0;
 out:
 	pthread_mutex_unlock(&lock);
 	return rc;
