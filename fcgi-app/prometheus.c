@@ -134,7 +134,12 @@ static int render_containers(struct buf *out, const cJSON *cs, struct err **e)
 			return -1;
 		cJSON_ArrayForEach(ct, cs)
 		{
-			double v = num(ct, g[k].field);
+			const cJSON *f = cJSON_GetObjectItemCaseSensitive(ct, g[k].field);
+			double v;
+
+			if (!cJSON_IsNumber(f))
+				continue; /* not measured (yet): no sample rather than a 0 */
+			v = f->valuedouble;
 			if (strcmp(g[k].field, "cpu_ms") == 0)
 				v /= 1000.0;
 			if (series_head(out, g[k].name, str(ct, "function_name", ""),
