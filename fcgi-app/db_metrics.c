@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db_metrics.h"
 
@@ -37,10 +38,16 @@ static void rollup_of_row(const struct db_row *row, int first, struct metrics_ro
 
 /* ------------------------------------------------------------ series */
 
+/* The coarsest resolution whose buckets tile the step. */
+static int res_for_step(int step)
+{
+	return step % 600 == 0 ? 600 : 60;
+}
+
 static const char SQL_SERIES_ROLLUP[] =
-	"SELECT MIN(minute), isolation, " ROLLUP_SUMS " FROM invocation_rollup "
-	"WHERE minute >= ? AND minute < ? AND (? = 0 OR function_id = ?) "
-	"GROUP BY minute DIV ?, isolation";
+	"SELECT MIN(bucket), isolation, " ROLLUP_SUMS " FROM invocation_rollup "
+	"WHERE res = ? AND bucket >= ? AND bucket < ? AND (? = 0 OR function_id = ?) "
+	"GROUP BY bucket DIV ?, isolation";
 
 static int series_rollup_row(const struct db_row *row, void *arg)
 {
@@ -58,7 +65,8 @@ static int series_rollup_row(const struct db_row *row, void *arg)
 int db_metrics_series_rollup(struct db *db, struct metrics_series *s, long long function_id,
 			     struct err **e)
 {
-	struct db_param p[5] = {
+	struct db_param p[6] = {
+		DBP_I64(res_for_step(s->step)),
 		DBP_I64(s->from),
 		DBP_I64(s->from + (int64_t)s->step * (int64_t)s->nbuckets),
 		DBP_I64(function_id),
@@ -66,7 +74,7 @@ int db_metrics_series_rollup(struct db *db, struct metrics_series *s, long long 
 		DBP_I64(s->step),
 	};
 
-	return db_query(db, SQL_SERIES_ROLLUP, p, 5, series_rollup_row, s, e) < 0 ? -1 : 0;
+	return db_query(db, SQL_SERIES_ROLLUP, p, 6, series_rollup_row, s, e) < 0 ? -1 : 0;
 }
 
 /* The index on started_at (or function_id, started_at) bounds the scan. */
@@ -119,7 +127,7 @@ int db_metrics_series_raw(struct db *db, struct metrics_series *s, long long fun
 static const char SQL_SUMMARY_ROLLUP[] =
 	"SELECT function_id, MAX(function_name), "
 	"DATE_FORMAT(MAX(last_at), '%Y-%m-%dT%H:%i:%s.%fZ'), " ROLLUP_SUMS
-	" FROM invocation_rollup WHERE minute >= ? AND (? = 0 OR function_id = ?) "
+	" FROM invocation_rollup WHERE res = ? AND bucket >= ? AND (? = 0 OR function_id = ?) "
 	"GROUP BY function_id ORDER BY function_id";
 
 static int summary_row(const struct db_row *row, void *arg)
@@ -163,9 +171,12 @@ static int summary_row(const struct db_row *row, void *arg)
 int db_metrics_summary_rollup(struct db *db, long long function_id, int64_t since, cJSON *arr,
 			      struct err **e)
 {
-	struct db_param p[3] = { DBP_I64(since), DBP_I64(function_id), DBP_I64(function_id) };
+	/* all time: days; else minutes for up to an hour, 10 minutes beyond */
+	int res = since == 0 ? 86400 : (time(NULL) - since <= 3600 + 60 ? 60 : 600);
+	struct db_param p[4] = { DBP_I64(res), DBP_I64(since / res * res), DBP_I64(function_id),
+				 DBP_I64(function_id) };
 
-	return db_query(db, SQL_SUMMARY_ROLLUP, p, 3, summary_row, arr, e) < 0 ? -1 : 0;
+	return db_query(db, SQL_SUMMARY_ROLLUP, p, 4, summary_row, arr, e) < 0 ? -1 : 0;
 }
 
 /* ---------------------------------------------------------- counters */
@@ -173,7 +184,7 @@ int db_metrics_summary_rollup(struct db *db, long long function_id, int64_t sinc
 /* By name, not id: a deleted and re-created function keeps one series. */
 static const char SQL_COUNTERS[] =
 	"SELECT function_name, isolation, " ROLLUP_SUMS " FROM invocation_rollup "
-	"GROUP BY function_name, isolation ORDER BY function_name, isolation";
+	"WHERE res = 86400 GROUP BY function_name, isolation ORDER BY function_name, isolation";
 
 struct counters_ctx {
 	db_metrics_counter_fn fn;
@@ -201,4 +212,54 @@ int db_metrics_counters(struct db *db, db_metrics_counter_fn fn, void *arg, stru
 	struct counters_ctx c = { fn, arg };
 
 	return db_query(db, SQL_COUNTERS, NULL, 0, counters_row, &c, e) < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ rollup */
+
+static const char SQL_LAST_INSERT_ID[] = "SELECT LAST_INSERT_ID()";
+static const char SQL_ID_OF_REQUEST[] = "SELECT id FROM invocations WHERE request_id = ?";
+static const char SQL_ROLLUP[] = "CALL rollup_invocations(?, ?)";
+
+static int first_i64(const struct db_row *row, void *arg)
+{
+	*(long long *)arg = row->n > 0 && row->v[0] ? db_row_i64(row, 0) : 0;
+	return 1;
+}
+
+int db_metrics_rollup_inserted(struct db *db, cJSON *const *recs, int n,
+			       unsigned long long affected, struct err **e)
+{
+	long long lid = 0, hi = 0;
+	struct db_param p[2];
+
+	if (affected == 0)
+		return 0;
+	if (db_query(db, SQL_LAST_INSERT_ID, NULL, 0, first_i64, &lid, e) < 0)
+		return -1;
+	if (lid <= 0)
+		return err_set(e, ERR_INTERNAL, "rollup: no insert id for the batch just written");
+	if (affected == (unsigned long long)n) {
+		hi = lid + n - 1; /* consecutive ids (innodb_autoinc_lock_mode <= 1) */
+	} else {
+		/* Some were duplicates (a replay): ours are the rows of this batch
+		 * with ids from lid on (older duplicates have smaller ids). */
+		for (int i = 0; i < n; i++) {
+			const cJSON *rid = cJSON_GetObjectItemCaseSensitive(recs[i], "request_id");
+			struct db_param q;
+			long long id = 0;
+
+			if (!cJSON_IsString(rid))
+				continue;
+			q = DBP_STR(rid->valuestring);
+			if (db_query(db, SQL_ID_OF_REQUEST, &q, 1, first_i64, &id, e) < 0)
+				return -1;
+			if (id > hi)
+				hi = id;
+		}
+		if (hi < lid)
+			return 0;
+	}
+	p[0] = DBP_I64(lid);
+	p[1] = DBP_I64(hi);
+	return db_exec(db, SQL_ROLLUP, p, 2, NULL, NULL, e);
 }
