@@ -178,3 +178,46 @@ DELIMITER ;
 -- What is already recorded.  Run migrations before the API starts (the
 -- stack scripts do): a batch written during this statement would be missed.
 CALL rollup_invocations(0, 18446744073709551615);
+
+-- The reporting views of 051 that read the rollup, on its new shape.
+-- One row per function and UTC day.
+CREATE OR REPLACE VIEW report_function_daily AS
+SELECT
+  DATE(TIMESTAMP('1970-01-01') + INTERVAL r.bucket SECOND) AS day,
+  r.function_id,
+  MAX(r.function_name)                                 AS function_name,
+  SUM(r.calls)                                         AS calls,
+  SUM(r.n_success)                                     AS successes,
+  SUM(r.calls) - SUM(r.n_success)                      AS errors,
+  SUM(r.n_error)                                       AS status_error,
+  SUM(r.n_timeout)                                     AS status_timeout,
+  SUM(r.n_oom)                                         AS status_oom,
+  SUM(r.n_killed)                                      AS status_killed,
+  SUM(r.n_internal)                                    AS status_internal,
+  ROUND((SUM(r.calls) - SUM(r.n_success)) / SUM(r.calls), 4) AS error_rate,
+  SUM(r.cold)                                          AS cold_starts,
+  ROUND(SUM(r.cold) / SUM(r.calls), 4)                 AS cold_rate,
+  ROUND(SUM(r.sum_ms) / SUM(r.calls), 3)               AS avg_ms,
+  ROUND(MIN(r.min_ms), 3)                              AS min_ms,
+  ROUND(MAX(r.max_ms), 3)                              AS max_ms,
+  SUM(IF(r.isolation = 'docker', r.calls, 0))          AS docker_calls,
+  SUM(IF(r.isolation = 'gvisor', r.calls, 0))          AS gvisor_calls
+FROM invocation_rollup AS r
+WHERE r.res = 86400
+GROUP BY r.bucket, r.function_id;
+
+-- One row per function and UTC hour: volume and error rate.
+CREATE OR REPLACE VIEW report_hourly_volume AS
+SELECT
+  TIMESTAMP('1970-01-01') + INTERVAL (r.bucket DIV 3600 * 3600) SECOND AS hour,
+  r.function_id,
+  MAX(r.function_name)                                 AS function_name,
+  SUM(r.calls)                                         AS calls,
+  SUM(r.calls) - SUM(r.n_success)                      AS errors,
+  ROUND((SUM(r.calls) - SUM(r.n_success)) / SUM(r.calls), 4) AS error_rate,
+  SUM(r.n_timeout)                                     AS timeouts,
+  SUM(r.cold)                                          AS cold_starts,
+  ROUND(SUM(r.sum_ms) / SUM(r.calls), 3)               AS avg_ms
+FROM invocation_rollup AS r
+WHERE r.res = 600
+GROUP BY r.bucket DIV 3600, r.function_id;
