@@ -1,0 +1,614 @@
+#include <config.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cleanup.h"
+#include "config.h"
+#include "docker.h"
+#include "log.h"
+#include "pool.h"
+#include "xalloc.h"
+
+#define BATCH_MAX_ITEMS 256
+#define CODE_MAX_ENTRIES 1000
+#define RETRY_MIN_MS 50 /* an item is retried only with at least this much time left */
+#define ATTEMPTS_MAX 3
+
+size_t batch_frame_max(const struct xconfig *cfg)
+{
+	/* a result at the cap plus logs at the cap, JSON-escaped (\u00XX: x6) */
+	return (size_t)cfg->result_cap_bytes + 6 * (size_t)cfg->log_cap_bytes + 65536;
+}
+
+/* ------------------------------------------------------------------ */
+/* Code for pre-warmed containers                                      */
+/* ------------------------------------------------------------------ */
+
+char *batch_base64(const unsigned char *p, size_t n)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+		*o++ = tbl[v >> 18];
+		*o++ = tbl[(v >> 12) & 63];
+		*o++ = tbl[(v >> 6) & 63];
+		*o++ = tbl[v & 63];
+	}
+	if (i < n) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
+		*o++ = tbl[v >> 18];
+		*o++ = tbl[(v >> 12) & 63];
+		*o++ = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Walks dir; with files != NULL also adds {"path","data"} objects. */
+static int walk_code(const char *root, const char *rel, cJSON *files, long long *total,
+		     int *entries, long long max)
+{
+	_cleanup_free_ char *dir = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		_cleanup_free_ char *r = NULL, *full = NULL;
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (++*entries > CODE_MAX_ENTRIES)
+			return -1;
+		r = rel[0] ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+		full = xasprintf("%s/%s", root, r);
+		if (lstat(full, &st) < 0)
+			return -1;
+		if (S_ISDIR(st.st_mode)) {
+			if (walk_code(root, r, files, total, entries, max) < 0)
+				return -1;
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		*total += st.st_size;
+		if (*total > max)
+			return -1;
+		if (files != NULL) {
+			_cleanup_fclose_ FILE *f = fopen(full, "rbe");
+			_cleanup_free_ unsigned char *data = xmalloc((size_t)st.st_size + 1);
+			_cleanup_free_ char *b64 = NULL;
+			cJSON *o;
+			if (f == NULL || fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
+				return -1;
+			b64 = batch_base64(data, (size_t)st.st_size);
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "path", r);
+			cJSON_AddStringToObject(o, "data", b64);
+			cJSON_AddItemToArray(files, o);
+		}
+	}
+	return 0;
+}
+
+long long batch_code_size(const char *dir)
+{
+	long long total = 0;
+	int entries = 0;
+
+	if (walk_code(dir, "", NULL, &total, &entries, 1LL << 40) < 0)
+		return -1;
+	return total;
+}
+
+int batch_code_fits(const struct call *c, const struct xconfig *cfg)
+{
+	return c->code_bytes >= 0 && c->code_bytes <= cfg->prewarm_code_max_bytes;
+}
+
+/* ------------------------------------------------------------------ */
+/* Starting a container                                                */
+/* ------------------------------------------------------------------ */
+
+int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct call *call,
+			  struct err **e)
+{
+	struct docker_spec spec = {
+		.image = c->runtime == RT_PYTHON ? cfg->image_python : cfg->image_node,
+		.runtime = c->isolation == ISO_GVISOR ? cfg->runtime_gvisor : cfg->runtime_docker,
+		.instance = cfg->instance,
+		.function_id = call != NULL ? call->fn.id : 0,
+		.version = call != NULL ? call->fn.version : 0,
+		.code_dir = call != NULL ? call->fn.code_dir : NULL,
+		.memory_bytes = (long long)c->memory_mb * 1024 * 1024,
+		.nano_cpus = (long long)llround(cfg->cpus * 1e9),
+		.pids_limit = cfg->pids_limit,
+		.tmp_size_mb = cfg->tmp_size_mb,
+	};
+	char early[4096];
+	size_t early_len = 0;
+	char *id;
+	int fd;
+
+	id = docker_create(&spec, e);
+	if (id == NULL)
+		return err_wrap(e, "creating a %s container", runtime_name(c->runtime));
+	pool_lock();
+	c->id = id;
+	snprintf(c->short_id, sizeof(c->short_id), "%.12s", id);
+	pool_unlock();
+	/* attach before start: nothing the bootstrap writes can be missed */
+	fd = docker_attach(id, early, sizeof(early), &early_len, e);
+	if (fd < 0)
+		return -1;
+	chan_init(&c->ch, fd, batch_frame_max(cfg), early, early_len);
+	c->has_chan = 1;
+	if (docker_start(id, e) < 0)
+		return err_wrap(e, "starting %s", c->short_id);
+	return 0;
+}
+
+/* Waits for one frame of type `want` (other frames are unexpected). */
+static int wait_frame(struct ctr *c, long long deadline, const char *want, cJSON **out,
+		      struct err **e)
+{
+	for (;;) {
+		struct chan_frame *f = NULL;
+		const cJSON *t;
+		int r = chan_recv(&c->ch, deadline, &f, e);
+
+		if (r <= 0)
+			return r < 0 ? -1 : err_set(e, ERR_TIMEOUT, "no %s before the deadline", want);
+		t = cJSON_GetObjectItemCaseSensitive(f->json, "type");
+		if (cJSON_IsString(t) && strncmp(t->valuestring, want, strlen(want)) == 0) {
+			*out = f->json;
+			f->json = NULL;
+			chan_frame_free(f);
+			return 0;
+		}
+		log_warnx("container %s: unexpected frame while waiting for %s", c->short_id, want);
+		chan_frame_free(f);
+	}
+}
+
+int batch_ping(struct ctr *c, long long deadline, struct err **e)
+{
+	_cleanup_cjson_ cJSON *ping = cJSON_CreateObject();
+	_cleanup_cjson_ cJSON *pong = NULL;
+
+	cJSON_AddStringToObject(ping, "type", "ping");
+	if (chan_send_json(&c->ch, ping, e) < 0)
+		return -1;
+	return wait_frame(c, deadline, "pong", &pong, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* One batch                                                           */
+/* ------------------------------------------------------------------ */
+
+struct run {
+	struct ctr *c;
+	const struct xconfig *cfg;
+	struct call **items;
+	int n;
+	int healthy;      /* the container may serve again */
+	long long mem_peak, cpu0;
+};
+
+static void set_state_locked(struct ctr *c, enum ctr_state s)
+{
+	pool_lock();
+	if (c->state != CTR_DRAINING) /* a drained container finishes its work as is */
+		pool_ctr_set_state(c, s);
+	pool_unlock();
+}
+
+static struct call *first_open(struct run *r)
+{
+	for (int i = 0; i < r->n; i++)
+		if (!r->items[i]->finished)
+			return r->items[i];
+	return NULL;
+}
+
+static long long earliest_deadline(struct run *r)
+{
+	long long d = -1;
+
+	for (int i = 0; i < r->n; i++)
+		if (!r->items[i]->finished && (d < 0 || r->items[i]->deadline_ms < d))
+			d = r->items[i]->deadline_ms;
+	return d;
+}
+
+static char *item_logs(struct call *it, const char *boot_logs, int boot_trunc, int *trunc)
+{
+	struct logcap l;
+	char *stderr_text;
+	int st_trunc;
+	char *out;
+
+	stderr_text = logcap_finish(&it->stderr_cap, &st_trunc);
+	logcap_init(&l, (size_t)it->stderr_cap.b.max);
+	if (boot_logs != NULL)
+		logcap_append(&l, boot_logs, strlen(boot_logs));
+	logcap_append(&l, stderr_text, strlen(stderr_text));
+	free(stderr_text);
+	out = logcap_finish(&l, trunc);
+	*trunc = *trunc || boot_trunc || st_trunc;
+	logcap_free(&l);
+	return out;
+}
+
+static void item_finish_status(struct run *r, struct call *it, const char *status,
+			       const char *type, const char *msg)
+{
+	int trunc;
+	char *logs = item_logs(it, NULL, 0, &trunc);
+
+	call_set_status(it, status, type, msg, logs, trunc, mono_ms_f() - it->started_ms,
+			r->c->short_id);
+	it->finished = 1;
+}
+
+/* A result frame for one item. */
+static void item_result(struct run *r, struct call *it, cJSON *f)
+{
+	const cJSON *ok = cJSON_GetObjectItemCaseSensitive(f, "ok");
+	const cJSON *lg = cJSON_GetObjectItemCaseSensitive(f, "logs");
+	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(f, "duration_ms");
+	int trunc;
+	char *logs = item_logs(it, cJSON_IsString(lg) ? lg->valuestring : NULL,
+			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "logs_truncated")),
+			       &trunc);
+	double duration = cJSON_IsNumber(dur) ? dur->valuedouble : mono_ms_f() - it->started_ms;
+	cJSON *res = cJSON_CreateObject();
+	size_t rbytes = 0;
+
+	if (cJSON_IsTrue(ok)) {
+		cJSON *val = cJSON_DetachItemFromObjectCaseSensitive(f, "result");
+		char *text = val != NULL ? cJSON_PrintUnformatted(val) : NULL;
+		const cJSON *out = cJSON_GetObjectItemCaseSensitive(f, "output");
+
+		rbytes = text != NULL ? strlen(text) : 4;
+		cJSON_free(text);
+		if (rbytes > (size_t)r->cfg->result_cap_bytes) {
+			cJSON_Delete(val);
+			call_set_status(it, "error", "Runtime.ResponseSizeTooLarge",
+					"response exceeded the allowed length", logs, trunc,
+					duration, r->c->short_id);
+			cJSON_ReplaceItemInObject(it->result, "response_bytes",
+						  cJSON_CreateNumber((double)rbytes));
+			cJSON_Delete(res);
+			it->finished = 1;
+			return;
+		}
+		cJSON_AddStringToObject(res, "status", "success");
+		cJSON_AddItemToObject(res, "result", val != NULL ? val : cJSON_CreateNull());
+		if (cJSON_IsString(out))
+			cJSON_AddStringToObject(res, "output", out->valuestring);
+	} else {
+		cJSON *err = cJSON_DetachItemFromObjectCaseSensitive(f, "error");
+		if (!cJSON_IsObject(err)) {
+			cJSON_Delete(err);
+			err = cJSON_CreateObject();
+			cJSON_AddStringToObject(err, "errorMessage", "the function failed");
+			cJSON_AddStringToObject(err, "errorType", "Runtime.Unknown");
+		}
+		cJSON_AddStringToObject(res, "status", "error");
+		cJSON_AddItemToObject(res, "error", err);
+	}
+	cJSON_AddStringToObject(res, "logs", logs);
+	cJSON_AddBoolToObject(res, "logs_truncated", trunc);
+	cJSON_AddNumberToObject(res, "duration_ms", round(duration * 1000) / 1000);
+	cJSON_AddNullToObject(res, "max_memory_bytes");
+	cJSON_AddNullToObject(res, "cpu_ms");
+	cJSON_AddNumberToObject(res, "response_bytes", (double)rbytes);
+	call_fill_common(it, res, r->c->short_id);
+	free(logs);
+	cJSON_Delete(it->result);
+	it->result = res;
+	it->finished = 1;
+}
+
+/* The container went away on its own: why (OOM, a signal, an exit)?
+ * Fills status, type and msg (msg of msg_size bytes). */
+static void death_cause(struct run *r, const char **status, const char **type, char *msg,
+			size_t msg_size)
+{
+	struct docker_state st = {0};
+	struct err *e = NULL;
+
+	for (int i = 0; i < 100; i++) { /* the engine records the exit a moment later */
+		if (docker_inspect(r->c->id, &st, &e) < 0) {
+			err_free(&e);
+			st.exit_code = -1;
+			break;
+		}
+		if (!st.running)
+			break;
+		usleep(20000);
+	}
+	*type = "Runtime.ExitError";
+	if (st.oom_killed || st.exit_code == 137) {
+		*status = "oom";
+		*type = "Runtime.OutOfMemory";
+		snprintf(msg, msg_size, "Runtime exited with error: out of memory (limit %ld MB)",
+			 r->c->memory_mb);
+	} else if (st.exit_code > 128) {
+		*status = "killed";
+		snprintf(msg, msg_size, "Runtime exited with error: signal %d", st.exit_code - 128);
+	} else {
+		*status = "error";
+		snprintf(msg, msg_size, "Runtime exited with error: exit status %d", st.exit_code);
+	}
+}
+
+/* Every open item gets the same outcome (start or init failed). */
+static void fail_all(struct run *r, const char *status, const char *type, const char *msg)
+{
+	for (int i = 0; i < r->n; i++)
+		if (!r->items[i]->finished)
+			item_finish_status(r, r->items[i], status, type, msg);
+}
+
+static int start_and_init(struct run *r)
+{
+	struct ctr *c = r->c;
+	struct call *lead = r->items[0];
+	struct err *e = NULL;
+	_cleanup_cjson_ cJSON *init = NULL;
+	_cleanup_cjson_ cJSON *ans = NULL;
+	double t0 = mono_ms_f();
+	long long deadline = -1;
+	const cJSON *t;
+
+	if (!c->has_chan && batch_start_container(c, r->cfg, lead, &e) < 0) {
+		for (int i = 0; i < r->n; i++) {
+			if (e->code == ERR_UNAVAILABLE)
+				call_fail(r->items[i], "docker_unavailable",
+					  "executor unavailable: docker engine not reachable");
+			else
+				call_fail(r->items[i], "internal", "%s", e->msg);
+			r->items[i]->finished = 1;
+		}
+		log_warnx("%s", e->msg);
+		err_free(&e);
+		return -1;
+	}
+	set_state_locked(c, CTR_LOADING);
+	init = cJSON_CreateObject();
+	cJSON_AddStringToObject(init, "type", "init");
+	cJSON_AddItemToObject(init, "function", cJSON_Duplicate(lead->function, 1));
+	if (c->generic) {
+		cJSON *files = cJSON_AddArrayToObject(init, "files");
+		long long total = 0;
+		int entries = 0;
+		if (walk_code(lead->fn.code_dir, "", files, &total, &entries,
+			      r->cfg->prewarm_code_max_bytes) < 0) {
+			fail_all(r, "internal", "Runtime.CodeUnavailable",
+				 "the function's code cannot be read");
+			return -1;
+		}
+	} else {
+		cJSON_AddStringToObject(init, "code_path", "/var/task");
+	}
+	for (int i = 0; i < r->n; i++)
+		if (r->items[i]->deadline_ms > deadline)
+			deadline = r->items[i]->deadline_ms;
+	if (chan_send_json(&c->ch, init, &e) < 0 || wait_frame(c, deadline, "init", &ans, &e) < 0) {
+		if (e->code == ERR_TIMEOUT) {
+			for (int i = 0; i < r->n; i++) {
+				char *m = call_timeout_message(r->items[i]);
+				item_finish_status(r, r->items[i], "timeout", "Runtime.Timeout", m);
+				free(m);
+			}
+		} else {
+			const char *status, *type;
+			char msg[160];
+			death_cause(r, &status, &type, msg, sizeof(msg));
+			fail_all(r, status, type, msg);
+		}
+		err_free(&e);
+		return -1;
+	}
+	t = cJSON_GetObjectItemCaseSensitive(ans, "type");
+	if (strcmp(t->valuestring, "init_ok") != 0) {
+		const cJSON *er = cJSON_GetObjectItemCaseSensitive(ans, "error");
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(er, "errorMessage");
+		const cJSON *ty = cJSON_GetObjectItemCaseSensitive(er, "errorType");
+		fail_all(r, "error", cJSON_IsString(ty) ? ty->valuestring : "Runtime.InitError",
+			 cJSON_IsString(m) ? m->valuestring : "the function could not be loaded");
+		return -1;
+	}
+	c->inited = 1;
+	for (int i = 0; i < r->n; i++)
+		r->items[i]->init_ms = mono_ms_f() - t0;
+	return 0;
+}
+
+static cJSON *invoke_frame(struct run *r)
+{
+	cJSON *f = cJSON_CreateObject();
+	cJSON *arr;
+	long long now = mono_ms();
+
+	cJSON_AddStringToObject(f, "type", "invoke");
+	arr = cJSON_AddArrayToObject(f, "items");
+	for (int i = 0; i < r->n; i++) {
+		struct call *it = r->items[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", it->request_id);
+		cJSON_AddItemToObject(o, "event", it->event != NULL ? cJSON_Duplicate(it->event, 1)
+								   : cJSON_CreateNull());
+		if (it->args != NULL && cJSON_IsArray(it->args))
+			cJSON_AddItemToObject(o, "args", cJSON_Duplicate(it->args, 1));
+		else
+			cJSON_AddNullToObject(o, "args");
+		cJSON_AddNumberToObject(o, "deadline_ms", (double)(it->deadline_ms - now));
+		cJSON_AddItemToArray(arr, o);
+		it->started_ms = mono_ms_f();
+	}
+	return f;
+}
+
+static struct call *item_by_id(struct run *r, const cJSON *f)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(f, "id");
+
+	if (!cJSON_IsString(id))
+		return NULL;
+	for (int i = 0; i < r->n; i++)
+		if (!r->items[i]->finished && strcmp(r->items[i]->request_id, id->valuestring) == 0)
+			return r->items[i];
+	return NULL;
+}
+
+/* The items' deadlines passed: they time out, the container is killed. */
+static void on_deadline(struct run *r)
+{
+	long long now = mono_ms();
+
+	for (int i = 0; i < r->n; i++) {
+		struct call *it = r->items[i];
+		if (!it->finished && it->deadline_ms <= now) {
+			char *m = call_timeout_message(it);
+			item_finish_status(r, it, "timeout", "Runtime.Timeout", m);
+			free(m);
+		}
+	}
+	r->healthy = 0;
+}
+
+/* Sends the invoke frame and collects the results. */
+static void run_items(struct run *r)
+{
+	struct ctr *c = r->c;
+	_cleanup_cjson_ cJSON *frame = invoke_frame(r);
+	struct err *e = NULL;
+	long long peak;
+
+	set_state_locked(c, CTR_BUSY);
+	pool_cgroup_sample(c, &peak, &r->cpu0, 1);
+	if (chan_send_json(&c->ch, frame, &e) < 0) {
+		err_free(&e);
+		r->healthy = 0; /* the open items are retried */
+		return;
+	}
+	while (first_open(r) != NULL) {
+		struct chan_frame *f = NULL;
+		struct call *cur = first_open(r);
+		int rc;
+
+		c->ch.sink = &cur->stderr_cap;
+		rc = chan_recv(&c->ch, earliest_deadline(r), &f, &e);
+		c->ch.sink = NULL;
+		if (rc == 0) {
+			on_deadline(r);
+			return;
+		}
+		if (rc < 0) {
+			const char *status, *type;
+			char msg[160];
+			err_free(&e);
+			death_cause(r, &status, &type, msg, sizeof(msg));
+			item_finish_status(r, cur, status, type, msg);
+			r->healthy = 0;
+			return;
+		}
+		if (f->oversize) {
+			item_finish_status(r, cur, "error", "Runtime.ResponseSizeTooLarge",
+					   "response exceeded the allowed length");
+			cJSON_ReplaceItemInObject(cur->result, "response_bytes",
+						  cJSON_CreateNumber((double)f->len));
+		} else {
+			struct call *it = item_by_id(r, f->json);
+			if (it != NULL)
+				item_result(r, it, f->json);
+			else
+				log_warnx("container %s: a frame for no open item", c->short_id);
+		}
+		chan_frame_free(f);
+	}
+	pool_cgroup_sample(c, &r->mem_peak, &peak, 0);
+	if (r->n == 1 && r->items[0]->result != NULL) {
+		cJSON *res = r->items[0]->result;
+		if (r->mem_peak > 0)
+			cJSON_ReplaceItemInObject(res, "max_memory_bytes",
+						  cJSON_CreateNumber((double)r->mem_peak));
+		if (peak >= 0 && r->cpu0 >= 0)
+			cJSON_ReplaceItemInObject(res, "cpu_ms",
+						  cJSON_CreateNumber(round((double)(peak - r->cpu0) / 1e3) / 1e3));
+	}
+}
+
+void batch_lead(struct call *lead, struct ctr *c, const struct xconfig *cfg)
+{
+	struct call *items[BATCH_MAX_ITEMS];
+	struct run r = {.c = c, .cfg = cfg, .items = items, .n = 1, .healthy = 1};
+	double now;
+
+	items[0] = lead;
+	if (cfg->batch_max > 1 && c->fp != NULL) {
+		if (cfg->batch_wait_ms > 0 && c->fp->qhead == NULL) {
+			pool_unlock();
+			usleep((useconds_t)cfg->batch_wait_ms * 1000);
+			pool_lock();
+		}
+		r.n += pool_take_followers(c, items + 1, (int)cfg->batch_max - 1);
+	}
+	now = mono_ms_f();
+	for (int i = 0; i < r.n; i++) {
+		items[i]->batch_size = r.n;
+		items[i]->queue_ms = now - items[i]->arrive_ms;
+		items[i]->finished = 0;
+		if (items[i] != lead) {
+			items[i]->cold = c->inited ? 0 : lead->cold;
+			items[i]->cold_reason = c->inited ? NULL : lead->cold_reason;
+		}
+	}
+	c->calls += r.n;
+	pool_unlock();
+
+	if (c->inited || start_and_init(&r) == 0)
+		run_items(&r);
+	else
+		r.healthy = 0;
+
+	pool_lock();
+	pool_release(c, r.healthy);
+	now = (double)mono_ms();
+	for (int i = 0; i < r.n; i++) {
+		struct call *it = items[i];
+		if (it->finished || it->err_code != NULL) {
+			it->wait = CALL_DONE;
+		} else if ((double)it->deadline_ms - now > RETRY_MIN_MS &&
+			   it->attempts + 1 < ATTEMPTS_MAX) {
+			it->wait = CALL_RETRY;
+		} else {
+			char *m = call_timeout_message(it);
+			item_finish_status(&r, it, "timeout", "Runtime.Timeout", m);
+			free(m);
+			it->wait = CALL_DONE;
+		}
+		if (it != lead) {
+			if (it->wait == CALL_RETRY)
+				it->attempts++;
+			pthread_cond_signal(&it->cv);
+		}
+	}
+}

@@ -1,0 +1,925 @@
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cleanup.h"
+#include "config.h"
+#include "docker.h"
+#include "log.h"
+#include "pool.h"
+#include "xalloc.h"
+
+/* A removal waiting for the reaper thread. */
+struct reap {
+	struct reap *next;
+	char *id;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t reap_cv;  /* reaper: work arrived */
+	pthread_cond_t quiet_cv; /* shutdown: a call finished / the reaper emptied */
+	const struct xconfig *cfg;
+	struct ctr *ctrs;
+	struct fnpool *fps;
+	int nlive;              /* containers not DEAD */
+	long mem_mb;            /* memory of containers not DEAD */
+	int queued;             /* calls waiting in all queues */
+	int inflight;           /* calls inside pool_invoke */
+	int shutting;
+	struct reap *reap_head, *reap_tail;
+	int reaping;            /* removals queued or running */
+	int prewarming;         /* a pre-warm start is running */
+	long long prewarm_backoff_until;
+	long long calls_total;
+} P = {.lock = PTHREAD_MUTEX_INITIALIZER,
+       .reap_cv = PTHREAD_COND_INITIALIZER,
+       .quiet_cv = PTHREAD_COND_INITIALIZER};
+
+void pool_lock(void)
+{
+	pthread_mutex_lock(&P.lock);
+}
+
+void pool_unlock(void)
+{
+	pthread_mutex_unlock(&P.lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* The state machine                                                   */
+/* ------------------------------------------------------------------ */
+
+static const char *const state_names[CTR_NSTATES] = {
+	"creating", "idle", "loading", "busy", "draining", "dead",
+};
+
+const char *pool_state_name(enum ctr_state s)
+{
+	return s < CTR_NSTATES ? state_names[s] : "unknown";
+}
+
+/* allowed[from] is the set of states reachable from `from`. */
+#define B(s) (1u << (s))
+static const unsigned allowed[CTR_NSTATES] = {
+	[CTR_CREATING] = B(CTR_IDLE) | B(CTR_LOADING) | B(CTR_DRAINING) | B(CTR_DEAD),
+	[CTR_IDLE] = B(CTR_LOADING) | B(CTR_BUSY) | B(CTR_DEAD),
+	[CTR_LOADING] = B(CTR_BUSY) | B(CTR_DRAINING) | B(CTR_DEAD),
+	[CTR_BUSY] = B(CTR_IDLE) | B(CTR_DRAINING) | B(CTR_DEAD),
+	[CTR_DRAINING] = B(CTR_DEAD),
+	[CTR_DEAD] = 0,
+};
+#undef B
+
+static void reap_push(const char *id)
+{
+	struct reap *r = xcalloc(1, sizeof(*r));
+
+	r->id = xstrdup(id);
+	if (P.reap_tail != NULL)
+		P.reap_tail->next = r;
+	else
+		P.reap_head = r;
+	P.reap_tail = r;
+	P.reaping++;
+	pthread_cond_signal(&P.reap_cv);
+}
+
+static int live_state(enum ctr_state s)
+{
+	return s != CTR_DEAD && s != CTR_DRAINING;
+}
+
+int pool_ctr_set_state(struct ctr *c, enum ctr_state s)
+{
+	enum ctr_state old = c->state;
+
+	if (s >= CTR_NSTATES || (old != s && !(allowed[old] & (1u << s)))) {
+		log_errx("container %s: %s -> %s is not allowed", c->short_id,
+			 pool_state_name(old), pool_state_name(s));
+		return -1;
+	}
+	if (old == s)
+		return 0;
+	/* bookkeeping that depends on leaving or entering a state */
+	if (c->fp != NULL) {
+		if (old == CTR_CREATING)
+			c->fp->ncreating--;
+		if (live_state(old) && !live_state(s))
+			c->fp->nlive--;
+		if (!live_state(old) && live_state(s))
+			c->fp->nlive++;
+	}
+	if (s == CTR_DEAD) {
+		P.nlive--;
+		P.mem_mb -= c->memory_mb;
+		if (c->has_chan) {
+			chan_close(&c->ch);
+			c->has_chan = 0;
+		}
+		if (c->id != NULL)
+			reap_push(c->id);
+	}
+	if (s == CTR_IDLE)
+		c->last_used_ms = mono_ms_f();
+	log_debug("container %s: %s -> %s", c->short_id[0] ? c->short_id : "(new)",
+		  pool_state_name(old), pool_state_name(s));
+	c->state = s;
+	return 0;
+}
+
+/* A new container record in CREATING (lock held). */
+static struct ctr *ctr_new(struct fnpool *fp, int runtime, int isolation, long memory_mb)
+{
+	struct ctr *c = xcalloc(1, sizeof(*c));
+
+	c->state = CTR_CREATING;
+	c->fp = fp;
+	c->generic = fp == NULL;
+	c->runtime = runtime;
+	c->isolation = isolation;
+	c->memory_mb = memory_mb;
+	c->created_ms = c->last_used_ms = mono_ms_f();
+	c->cpu_ns = c->mem_bytes = -1;
+	c->next = P.ctrs;
+	P.ctrs = c;
+	P.nlive++;
+	P.mem_mb += memory_mb;
+	if (fp != NULL) {
+		fp->nlive++;
+		fp->ncreating++;
+	}
+	return c;
+}
+
+static void ctr_free(struct ctr *c)
+{
+	if (c->has_chan)
+		chan_close(&c->ch);
+	free(c->id);
+	free(c);
+}
+
+/* Frees DEAD records: their holder let go when it made them DEAD. */
+static void sweep_dead(void)
+{
+	struct ctr **pp = &P.ctrs;
+
+	while (*pp != NULL) {
+		struct ctr *c = *pp;
+		if (c->state == CTR_DEAD) {
+			*pp = c->next;
+			ctr_free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Function pools and their queues                                     */
+/* ------------------------------------------------------------------ */
+
+static void fp_retire(struct fnpool *fp)
+{
+	fp->retired = 1;
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
+		if (c->fp != fp)
+			continue;
+		if (c->state == CTR_IDLE)
+			pool_ctr_set_state(c, CTR_DEAD);
+		else if (c->state != CTR_DEAD)
+			pool_ctr_set_state(c, CTR_DRAINING);
+	}
+}
+
+/* The pool of c's function version and isolation; a newer version retires
+ * the older ones (their containers never serve anything else). */
+static struct fnpool *fp_get(const struct call *c)
+{
+	struct fnpool *fp;
+	int older_had = 0;
+
+	for (fp = P.fps; fp != NULL; fp = fp->next)
+		if (fp->id == c->fn.id && fp->version == c->fn.version &&
+		    fp->isolation == c->isolation)
+			break;
+	if (fp == NULL) {
+		for (struct fnpool *o = P.fps; o != NULL; o = o->next) {
+			if (o->id != c->fn.id || o->version >= c->fn.version)
+				continue;
+			if (o->isolation == c->isolation && (o->nlive > 0 || o->calls > 0))
+				older_had = 1;
+			if (!o->retired)
+				fp_retire(o);
+		}
+		fp = xcalloc(1, sizeof(*fp));
+		fp->id = c->fn.id;
+		fp->version = c->fn.version;
+		fp->isolation = c->isolation;
+		fp->runtime = c->fn.runtime;
+		fp->name = xstrdup(c->fn.name);
+		fp->new_version = older_had;
+		fp->next = P.fps;
+		P.fps = fp;
+	}
+	/* per-function settings travel with each call: the latest wins */
+	fp->keepalive_s = c->fn.keepalive_s;
+	fp->concurrency = c->fn.concurrency;
+	return fp;
+}
+
+static void q_push(struct fnpool *fp, struct call *c, int front)
+{
+	c->qnext = NULL;
+	if (front) {
+		c->qnext = fp->qhead;
+		fp->qhead = c;
+		if (fp->qtail == NULL)
+			fp->qtail = c;
+	} else {
+		if (fp->qtail != NULL)
+			fp->qtail->qnext = c;
+		else
+			fp->qhead = c;
+		fp->qtail = c;
+	}
+	c->queued = 1;
+	fp->nqueued++;
+	P.queued++;
+}
+
+static void q_remove(struct fnpool *fp, struct call *c)
+{
+	struct call **pp = &fp->qhead, *prev = NULL;
+
+	while (*pp != NULL && *pp != c) {
+		prev = *pp;
+		pp = &(*pp)->qnext;
+	}
+	if (*pp == NULL)
+		return;
+	*pp = c->qnext;
+	if (fp->qtail == c)
+		fp->qtail = prev;
+	c->qnext = NULL;
+	c->queued = 0;
+	fp->nqueued--;
+	P.queued--;
+}
+
+static struct call *q_pop(struct fnpool *fp)
+{
+	struct call *c = fp->qhead;
+
+	if (c != NULL)
+		q_remove(fp, c);
+	return c;
+}
+
+/* Wakes the first queued call of pools that have no container at all: it
+ * retries and may now start one (capacity freed up somewhere). */
+static void wake_starved(void)
+{
+	for (struct fnpool *fp = P.fps; fp != NULL; fp = fp->next) {
+		if (fp->qhead == NULL || fp->ncreating > 0)
+			continue;
+		if (fp->nlive > 0 && fp->concurrency > 0 && fp->nlive >= fp->concurrency)
+			continue;
+		struct call *c = q_pop(fp);
+		c->wait = CALL_RETRY;
+		pthread_cond_signal(&c->cv);
+	}
+}
+
+int pool_take_followers(struct ctr *c, struct call **out, int max)
+{
+	int n = 0;
+
+	if (c->fp == NULL)
+		return 0;
+	while (n < max && c->fp->qhead != NULL) {
+		struct call *q = q_pop(c->fp);
+		q->wait = CALL_RUNNING;
+		out[n++] = q;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Capacity: caps and LRU eviction                                     */
+/* ------------------------------------------------------------------ */
+
+/* The least recently used idle container (function or generic), or NULL. */
+static struct ctr *lru_victim(void)
+{
+	struct ctr *best = NULL;
+
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
+		if (c->state == CTR_IDLE && (best == NULL || c->last_used_ms < best->last_used_ms))
+			best = c;
+	return best;
+}
+
+static void evict(struct ctr *c, const char *why)
+{
+	log_info("evicting container %s (%s)", c->short_id, why);
+	if (c->fp != NULL)
+		c->fp->evicted = 1;
+	pool_ctr_set_state(c, CTR_DEAD);
+}
+
+/* Makes room for one more container of mem_mb, evicting LRU idle ones.
+ * Returns 0 when there is (or now is) room. */
+static int make_room(long mem_mb, int may_evict)
+{
+	while (P.nlive + 1 > P.cfg->max_containers || P.mem_mb + mem_mb > P.cfg->max_memory_mb) {
+		struct ctr *v;
+		if (!may_evict || (v = lru_victim()) == NULL)
+			return -1;
+		evict(v, "capacity");
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Acquiring a container for a call                                    */
+/* ------------------------------------------------------------------ */
+
+static struct ctr *find_idle(struct fnpool *fp)
+{
+	struct ctr *best = NULL;
+
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
+		if (c->fp == fp && c->state == CTR_IDLE &&
+		    (best == NULL || c->last_used_ms > best->last_used_ms))
+			best = c;
+	return best;
+}
+
+static struct ctr *find_generic(int runtime, int isolation, long memory_mb)
+{
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
+		if (c->fp == NULL && c->state == CTR_IDLE && c->runtime == runtime &&
+		    c->isolation == isolation && c->memory_mb == memory_mb)
+			return c;
+	return NULL;
+}
+
+static int may_scale(struct fnpool *fp)
+{
+	if (fp->concurrency > 0 && fp->nlive >= fp->concurrency)
+		return 0;
+	/* one start at a time per function unless its queue outgrows what the
+	 * starting containers will take in their first batches */
+	if (fp->ncreating > 0 && fp->nqueued < fp->ncreating * P.cfg->batch_max)
+		return 0;
+	return 1;
+}
+
+static const char *cold_reason(struct fnpool *fp)
+{
+	if (fp->nlive > 0)
+		return "scale_up";
+	if (fp->new_version)
+		return "new_version";
+	if (fp->evicted)
+		return "evicted";
+	return "no_pool";
+}
+
+/* Lock held.  An idle warm container, a pre-warmed one or a new one (in
+ * CREATING, started by the caller), or NULL when the call must wait. */
+static struct ctr *acquire(struct fnpool *fp, struct call *call)
+{
+	struct ctr *c = find_idle(fp);
+
+	if (c != NULL && !fp->retired) {
+		pool_ctr_set_state(c, CTR_BUSY); /* taken now, under the lock */
+		call->cold = 0;
+		call->cold_reason = NULL;
+		return c;
+	}
+	if (!may_scale(fp))
+		return NULL;
+	c = find_generic(fp->runtime, fp->isolation, call->fn.memory_mb);
+	if (c != NULL && batch_code_fits(call, P.cfg)) {
+		call->cold = 1;
+		call->cold_reason = "prewarmed";
+		c->fp = fp;
+		fp->nlive++;
+		pool_ctr_set_state(c, CTR_LOADING);
+		return c;
+	}
+	if (make_room(call->fn.memory_mb, 1) < 0)
+		return NULL;
+	call->cold = 1;
+	call->cold_reason = cold_reason(fp);
+	fp->evicted = fp->new_version = 0;
+	return ctr_new(fp, fp->runtime, fp->isolation, call->fn.memory_mb);
+}
+
+void pool_release(struct ctr *c, int healthy)
+{
+	struct fnpool *fp = c->fp;
+	struct call *next;
+
+	c->last_used_ms = mono_ms_f();
+	if (!healthy || c->state == CTR_DRAINING || (fp != NULL && fp->retired) || P.shutting) {
+		pool_ctr_set_state(c, CTR_DEAD);
+		wake_starved();
+		return;
+	}
+	if (fp != NULL && (next = q_pop(fp)) != NULL) {
+		/* stays BUSY: handed straight to the next call, which leads */
+		next->ctr = c;
+		next->wait = CALL_LEAD;
+		pthread_cond_signal(&next->cv);
+		return;
+	}
+	pool_ctr_set_state(c, CTR_IDLE);
+}
+
+static void call_timeout_queued(struct call *c)
+{
+	char *msg = call_timeout_message(c);
+	double now = mono_ms_f();
+
+	c->queue_ms = now - c->arrive_ms;
+	call_set_status(c, "timeout", "Runtime.Timeout", msg, NULL, 0, now - c->arrive_ms, NULL);
+	free(msg);
+}
+
+/* Waits (lock held) until the call is handed a container, finished, told
+ * to retry, or its deadline passes (then it leaves the queue). */
+static void wait_turn(struct fnpool *fp, struct call *c)
+{
+	struct timespec ts = {.tv_sec = c->deadline_ms / 1000,
+			      .tv_nsec = (c->deadline_ms % 1000) * 1000000};
+
+	while (c->wait == CALL_WAITING || c->wait == CALL_RUNNING) {
+		int r = pthread_cond_timedwait(&c->cv, &P.lock, &ts);
+		if (r == ETIMEDOUT && c->wait == CALL_WAITING) {
+			q_remove(fp, c);
+			call_timeout_queued(c);
+			c->wait = CALL_DONE;
+		} else if (r == ETIMEDOUT) {
+			/* RUNNING: the leader owns the deadline; wait for it */
+			ts.tv_sec += 1;
+		}
+	}
+}
+
+void pool_invoke(struct call *c)
+{
+	struct fnpool *fp;
+
+	pool_lock();
+	P.inflight++;
+	P.calls_total++;
+	fp = fp_get(c);
+	fp->calls++;
+	for (;;) {
+		struct ctr *ctr;
+
+		if (P.shutting) {
+			call_fail(c, "internal", "executor shutting down");
+			break;
+		}
+		if (mono_ms() >= c->deadline_ms) {
+			call_timeout_queued(c);
+			break;
+		}
+		c->wait = CALL_WAITING;
+		ctr = acquire(fp, c);
+		if (ctr == NULL) {
+			if (P.queued >= P.cfg->queue_max) {
+				call_fail(c, "too_many_requests",
+					  "too many requests: %d calls queued (limit %ld)", P.queued,
+					  P.cfg->queue_max);
+				c->retry_after = 1;
+				break;
+			}
+			q_push(fp, c, c->attempts > 0);
+			wait_turn(fp, c);
+			if (c->wait == CALL_DONE)
+				break;
+			if (c->wait == CALL_RETRY)
+				continue;
+			ctr = c->ctr; /* CALL_LEAD */
+		}
+		c->ctr = ctr;
+		c->wait = CALL_LEAD;
+		batch_lead(c, ctr, P.cfg); /* unlocks while it works */
+		if (c->wait == CALL_DONE)
+			break;
+		c->attempts++;
+	}
+	P.inflight--;
+	pthread_cond_broadcast(&P.quiet_cv);
+	pool_unlock();
+}
+
+int pool_drain_function(long function_id)
+{
+	int n = 0;
+
+	pool_lock();
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
+		if (c->fp == NULL || c->fp->id != function_id || c->state == CTR_DEAD)
+			continue;
+		n++;
+		if (c->state == CTR_IDLE)
+			pool_ctr_set_state(c, CTR_DEAD);
+		else if (c->state != CTR_DRAINING)
+			pool_ctr_set_state(c, CTR_DRAINING);
+	}
+	pool_unlock();
+	return n;
+}
+
+int pool_count(void)
+{
+	int n;
+
+	pool_lock();
+	n = P.nlive;
+	pool_unlock();
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* cgroup (v1) figures                                                 */
+/* ------------------------------------------------------------------ */
+
+static long long read_ll(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+void pool_cgroup_sample(const struct ctr *c, long long *mem_peak, long long *cpu_ns,
+			int reset_peak)
+{
+	char path[512];
+
+	*mem_peak = *cpu_ns = -1;
+	if (c->id == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/memory/docker/%s/memory.max_usage_in_bytes",
+		 P.cfg->cgroup_root, c->id);
+	*mem_peak = read_ll(path);
+	if (reset_peak && *mem_peak >= 0) {
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && write(fd, "0", 1) < 0)
+			log_debug("cannot reset %s", path);
+	}
+	snprintf(path, sizeof(path), "%s/cpuacct/docker/%s/cpuacct.usage", P.cfg->cgroup_root,
+		 c->id);
+	*cpu_ns = read_ll(path);
+}
+
+static long long cgroup_mem_usage(const struct ctr *c)
+{
+	char path[512];
+
+	if (c->id == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/memory/docker/%s/memory.usage_in_bytes",
+		 P.cfg->cgroup_root, c->id);
+	return read_ll(path);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reaper: removals off the request path                               */
+/* ------------------------------------------------------------------ */
+
+static void *reaper_main(void *arg)
+{
+	(void)arg;
+	pool_lock();
+	for (;;) {
+		struct reap *r;
+		struct err *e = NULL;
+
+		while (P.reap_head == NULL)
+			pthread_cond_wait(&P.reap_cv, &P.lock);
+		r = P.reap_head;
+		P.reap_head = r->next;
+		if (P.reap_head == NULL)
+			P.reap_tail = NULL;
+		pool_unlock();
+		if (docker_remove(r->id, &e) < 0) {
+			log_warnx("removing %.12s: %s", r->id, err_msg(e));
+			err_free(&e);
+		}
+		free(r->id);
+		free(r);
+		pool_lock();
+		P.reaping--;
+		pthread_cond_broadcast(&P.quiet_cv);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pre-warming                                                         */
+/* ------------------------------------------------------------------ */
+
+struct prewarm_job {
+	struct ctr *c;
+};
+
+static void *prewarm_main(void *arg)
+{
+	struct ctr *c = arg;
+	struct err *e = NULL;
+	int ok = batch_start_container(c, P.cfg, NULL, &e) == 0 &&
+		 batch_ping(c, mono_ms() + P.cfg->start_timeout_ms, &e) == 0;
+
+	pool_lock();
+	P.prewarming = 0;
+	if (!ok) {
+		log_warnx("pre-warming a %s/%s container: %s", runtime_name(c->runtime),
+			  isolation_name(c->isolation), err_msg(e));
+		err_free(&e);
+		P.prewarm_backoff_until = mono_ms() + 10000;
+		pool_ctr_set_state(c, CTR_DEAD);
+	} else if (c->state == CTR_CREATING) {
+		pool_ctr_set_state(c, CTR_IDLE);
+		log_debug("pre-warmed %s (%s/%s)", c->short_id, runtime_name(c->runtime),
+			  isolation_name(c->isolation));
+		wake_starved();
+	} else {
+		pool_ctr_set_state(c, CTR_DEAD); /* drained meanwhile (shutdown) */
+	}
+	pool_unlock();
+	return NULL;
+}
+
+/* Lock held: starts at most one generic container in the background. */
+static void prewarm_step(void)
+{
+	int have[RT_COUNT][ISO_COUNT] = {{0}};
+
+	if (P.cfg->prewarm_min == 0 || P.prewarming || P.shutting ||
+	    mono_ms() < P.prewarm_backoff_until)
+		return;
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
+		if (c->fp == NULL && (c->state == CTR_IDLE || c->state == CTR_CREATING))
+			have[c->runtime][c->isolation]++;
+	for (int rt = 0; rt < RT_COUNT; rt++) {
+		for (int iso = 0; iso < ISO_COUNT; iso++) {
+			pthread_t t;
+			struct ctr *c;
+
+			if (have[rt][iso] >= P.cfg->prewarm_min)
+				continue;
+			if (make_room(P.cfg->prewarm_memory_mb, 0) < 0)
+				return;
+			c = ctr_new(NULL, rt, iso, P.cfg->prewarm_memory_mb);
+			P.prewarming = 1;
+			if (pthread_create(&t, NULL, prewarm_main, c) != 0) {
+				P.prewarming = 0;
+				pool_ctr_set_state(c, CTR_DEAD);
+				return;
+			}
+			pthread_detach(t);
+			return;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Housekeeping                                                        */
+/* ------------------------------------------------------------------ */
+
+void pool_tick(void)
+{
+	double now = mono_ms_f();
+
+	pool_lock();
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
+		long ttl;
+		if (c->state != CTR_IDLE || c->fp == NULL)
+			continue;
+		ttl = c->fp->keepalive_s > 0 ? c->fp->keepalive_s : P.cfg->keepalive_s;
+		if (now - c->last_used_ms > (double)ttl * 1000.0)
+			evict(c, "keep-alive expired");
+	}
+	sweep_dead();
+	wake_starved();
+	prewarm_step();
+	pool_unlock();
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies                                                             */
+/* ------------------------------------------------------------------ */
+
+cJSON *pool_describe(void)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(root, "containers");
+	cJSON *pre = cJSON_AddArrayToObject(root, "prewarmed");
+	cJSON *lim = cJSON_AddObjectToObject(root, "limits");
+	int idle[RT_COUNT][ISO_COUNT] = {{0}};
+	double now = mono_ms_f();
+
+	pool_lock();
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
+		cJSON *o;
+		long long peak, cpu, mem;
+		if (c->state == CTR_DEAD)
+			continue;
+		if (c->fp == NULL && c->state == CTR_IDLE)
+			idle[c->runtime][c->isolation]++;
+		pool_cgroup_sample(c, &peak, &cpu, 0);
+		mem = cgroup_mem_usage(c);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", c->short_id);
+		if (c->fp != NULL) {
+			cJSON_AddNumberToObject(o, "function_id", (double)c->fp->id);
+			cJSON_AddStringToObject(o, "function_name", c->fp->name);
+			cJSON_AddNumberToObject(o, "version", c->fp->version);
+		} else {
+			cJSON_AddNullToObject(o, "function_id");
+			cJSON_AddNullToObject(o, "function_name");
+			cJSON_AddNullToObject(o, "version");
+		}
+		cJSON_AddStringToObject(o, "runtime", runtime_name(c->runtime));
+		cJSON_AddStringToObject(o, "isolation", isolation_name(c->isolation));
+		cJSON_AddStringToObject(o, "state", pool_state_name(c->state));
+		cJSON_AddNumberToObject(o, "age_s", (double)(long long)((now - c->created_ms) / 1000));
+		cJSON_AddNumberToObject(o, "idle_s",
+					c->state == CTR_IDLE ? (double)(long long)((now - c->last_used_ms) / 1000) : 0);
+		cJSON_AddNumberToObject(o, "calls", (double)c->calls);
+		cJSON_AddNumberToObject(o, "memory_limit_mb", (double)c->memory_mb);
+		if (mem >= 0)
+			cJSON_AddNumberToObject(o, "memory_bytes", (double)mem);
+		else
+			cJSON_AddNullToObject(o, "memory_bytes");
+		if (cpu >= 0)
+			cJSON_AddNumberToObject(o, "cpu_ms", (double)(cpu / 1000000));
+		else
+			cJSON_AddNullToObject(o, "cpu_ms");
+		cJSON_AddItemToArray(arr, o);
+	}
+	for (int rt = 0; rt < RT_COUNT; rt++) {
+		for (int iso = 0; iso < ISO_COUNT; iso++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "runtime", runtime_name(rt));
+			cJSON_AddStringToObject(o, "isolation", isolation_name(iso));
+			cJSON_AddNumberToObject(o, "idle", idle[rt][iso]);
+			cJSON_AddNumberToObject(o, "target", (double)P.cfg->prewarm_min);
+			cJSON_AddItemToArray(pre, o);
+		}
+	}
+	cJSON_AddNumberToObject(lim, "max_containers", (double)P.cfg->max_containers);
+	cJSON_AddNumberToObject(lim, "max_memory_mb", (double)P.cfg->max_memory_mb);
+	cJSON_AddNumberToObject(lim, "queue_max", (double)P.cfg->queue_max);
+	cJSON_AddNumberToObject(lim, "batch_max", (double)P.cfg->batch_max);
+	cJSON_AddNumberToObject(lim, "batch_wait_ms", (double)P.cfg->batch_wait_ms);
+	cJSON_AddNumberToObject(lim, "keepalive_s", (double)P.cfg->keepalive_s);
+	cJSON_AddNumberToObject(lim, "prewarm_min", (double)P.cfg->prewarm_min);
+	cJSON_AddNumberToObject(root, "queued", P.queued);
+	cJSON_AddNumberToObject(root, "memory_mb", (double)P.mem_mb);
+	pool_unlock();
+	return root;
+}
+
+cJSON *pool_stats(void)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(root, "by_function");
+	long long total_mem = 0;
+
+	pool_lock();
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
+		long long m = c->state == CTR_DEAD ? -1 : cgroup_mem_usage(c);
+		if (m > 0)
+			total_mem += m;
+	}
+	for (struct fnpool *fp = P.fps; fp != NULL; fp = fp->next) {
+		cJSON *o;
+		if (fp->nlive == 0 && fp->nqueued == 0)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "function_id", (double)fp->id);
+		cJSON_AddStringToObject(o, "function_name", fp->name);
+		cJSON_AddNumberToObject(o, "version", fp->version);
+		cJSON_AddStringToObject(o, "isolation", isolation_name(fp->isolation));
+		cJSON_AddNumberToObject(o, "containers", fp->nlive);
+		cJSON_AddNumberToObject(o, "queued", fp->nqueued);
+		cJSON_AddNumberToObject(o, "calls", (double)fp->calls);
+		cJSON_AddItemToArray(arr, o);
+	}
+	cJSON_AddNumberToObject(root, "containers", P.nlive);
+	cJSON_AddNumberToObject(root, "memory_bytes", (double)total_mem);
+	cJSON_AddNumberToObject(root, "memory_limit_mb", (double)P.mem_mb);
+	cJSON_AddNumberToObject(root, "queued", P.queued);
+	cJSON_AddNumberToObject(root, "inflight", P.inflight);
+	cJSON_AddNumberToObject(root, "calls_total", (double)P.calls_total);
+	pool_unlock();
+	return root;
+}
+
+/* ------------------------------------------------------------------ */
+/* Start-up and shutdown                                               */
+/* ------------------------------------------------------------------ */
+
+int pool_remove_orphans(struct err **e)
+{
+	char **ids = NULL;
+	size_t n = 0;
+	int removed = 0;
+
+	if (docker_list_by_label("lambda.instance", P.cfg->instance, &ids, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct err *e2 = NULL;
+		if (docker_remove(ids[i], &e2) < 0) {
+			log_warnx("orphan %.12s: %s", ids[i], err_msg(e2));
+			err_free(&e2);
+		} else {
+			removed++;
+		}
+		free(ids[i]);
+	}
+	free(ids);
+	return removed;
+}
+
+int pool_init(const struct xconfig *cfg, struct err **e)
+{
+	pthread_t t;
+
+	P.cfg = cfg;
+	if (pthread_create(&t, NULL, reaper_main, NULL) != 0)
+		return err_setsys(e, ERR_INTERNAL, "pthread_create");
+	pthread_detach(t);
+	return 0;
+}
+
+static void wait_quiet(long long deadline, int what_reaping)
+{
+	while (what_reaping ? P.reaping > 0 : P.inflight > 0) {
+		long long left = deadline - mono_ms();
+		struct timespec ts;
+		if (left <= 0)
+			return;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&P.quiet_cv, &P.lock, &ts);
+	}
+}
+
+void pool_shutdown(long grace_ms)
+{
+	struct err *e = NULL;
+
+	pool_lock();
+	P.shutting = 1;
+	for (struct fnpool *fp = P.fps; fp != NULL; fp = fp->next) {
+		struct call *c;
+		while ((c = q_pop(fp)) != NULL) {
+			call_fail(c, "internal", "executor shutting down");
+			c->wait = CALL_DONE;
+			pthread_cond_signal(&c->cv);
+		}
+	}
+	wait_quiet(mono_ms() + grace_ms, 0);
+	if (P.inflight > 0)
+		log_warnx("%d calls still running after %ld ms: their containers go now",
+			  P.inflight, grace_ms);
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
+		if (c->state == CTR_IDLE || c->state == CTR_DRAINING)
+			pool_ctr_set_state(c, CTR_DEAD);
+		else if (c->state != CTR_DEAD)
+			pool_ctr_set_state(c, CTR_DRAINING);
+	}
+	wait_quiet(mono_ms() + 30000, 1);
+	pool_unlock();
+	/* whatever is left (busy past the grace, being created): by label */
+	if (pool_remove_orphans(&e) < 0) {
+		log_warnx("final cleanup: %s", err_msg(e));
+		err_free(&e);
+	}
+}

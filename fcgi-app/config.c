@@ -1,0 +1,240 @@
+#include <config.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "crypt.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define OFF(f) offsetof(struct config, f)
+
+/* Every key the API knows.  Keys with a NULL default are derived from
+ * var_dir once the file has been read (see fill_derived). */
+const struct config_entry config_table[] = {
+	{"var_dir", CONF_STR, OFF(var_dir), NULL, 0, 0},
+	{"instance", CONF_STR, OFF(instance), NULL, 0, 0},
+	{"log_level", CONF_LEVEL, OFF(log_level), "info", 0, 0},
+	{"executor_socket", CONF_STR, OFF(executor_socket), NULL, 0, 0},
+	{"code_dir", CONF_STR, OFF(code_dir), NULL, 0, 0},
+	{"api.db_socket", CONF_STR, OFF(db_socket), NULL, 0, 0},
+	{"api.db_name", CONF_STR, OFF(db_name), "lambda", 0, 0},
+	{"api.db_user", CONF_STR, OFF(db_user), "lambda", 0, 0},
+	{"api.db_password", CONF_STR, OFF(db_password), "", 0, 0},
+	{"api.db_connect_timeout_s", CONF_INT, OFF(db_connect_timeout_s), "1", 1, 60},
+	{"api.db_rw_timeout_s", CONF_INT, OFF(db_rw_timeout_s), "1", 1, 600},
+	{"api.threads", CONF_INT, OFF(threads), "16", 1, 256},
+	{"api.max_body_bytes", CONF_LONG, OFF(max_body_bytes), "8388608", 1024, 1LL << 30},
+	{"api.max_code_bytes", CONF_LONG, OFF(max_code_bytes), "4194304", 1, 1LL << 30},
+	{"api.max_env_bytes", CONF_LONG, OFF(max_env_bytes), "4096", 2, 1 << 20},
+	{"api.max_event_bytes", CONF_LONG, OFF(max_event_bytes), "6291456", 2, 1LL << 30},
+	{"api.journal_dir", CONF_STR, OFF(journal_dir), NULL, 0, 0},
+	{"api.master_key", CONF_STR, OFF(master_key), NULL, 0, 0},
+	{"api.cors_origins", CONF_STR, OFF(cors_origins), "", 0, 0},
+	{"api.journal_flush_ms", CONF_INT, OFF(journal_flush_ms), "50", 1, 50},
+	{"api.exec_connect_timeout_ms", CONF_INT, OFF(exec_connect_timeout_ms), "1000", 10, 60000},
+	{"api.exec_ping_timeout_ms", CONF_INT, OFF(exec_ping_timeout_ms), "1000", 10, 60000},
+	{"api.exec_margin_ms", CONF_INT, OFF(exec_margin_ms), "5000", 0, 600000},
+};
+const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
+
+static const struct config_entry *find_entry(const char *name)
+{
+	for (size_t i = 0; i < config_table_len; i++)
+		if (strcmp(config_table[i].name, name) == 0)
+			return &config_table[i];
+	return NULL;
+}
+
+static int set_value(struct config *c, const struct config_entry *ce, const char *val,
+		     struct err **e)
+{
+	char *base = (char *)c + ce->offset;
+	char *end;
+	long long n;
+	int lvl;
+
+	switch (ce->type) {
+	case CONF_STR:
+		free(*(char **)base);
+		*(char **)base = xstrdup(val);
+		return 0;
+	case CONF_LEVEL:
+		lvl = log_level_parse(val);
+		if (lvl < 0)
+			return err_set(e, ERR_INVALID, "%s: expected error|warn|info|debug, got '%s'",
+				       ce->name, val);
+		*(int *)base = lvl;
+		return 0;
+	case CONF_INT:
+	case CONF_LONG:
+		errno = 0;
+		n = strtoll(val, &end, 10);
+		if (errno != 0 || end == val || *end != '\0')
+			return err_set(e, ERR_INVALID, "%s: expected an integer, got '%s'", ce->name,
+				       val);
+		if (n < ce->min || n > ce->max)
+			return err_set(e, ERR_INVALID, "%s: %lld is out of bounds [%lld, %lld]",
+				       ce->name, n, ce->min, ce->max);
+		if (ce->type == CONF_INT)
+			*(int *)base = (int)n;
+		else
+			*(long *)base = (long)n;
+		return 0;
+	}
+	return err_set(e, ERR_INTERNAL, "%s: bad table entry", ce->name);
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int parse_line(struct config *c, char *line, int lineno, struct err **e)
+{
+	const struct config_entry *ce;
+	char *eq, *key, *val;
+
+	line = trim(line);
+	if (*line == '\0' || *line == '#')
+		return 0;
+	eq = strchr(line, '=');
+	if (eq == NULL)
+		return err_set(e, ERR_INVALID, "line %d: expected 'key = value'", lineno);
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	if (strncmp(key, "executor.", 9) == 0)
+		return 0; /* the executor's own keys */
+	ce = find_entry(key);
+	if (ce == NULL)
+		return err_set(e, ERR_INVALID, "line %d: unknown key '%s'", lineno, key);
+	if (set_value(c, ce, val, e) < 0)
+		return err_wrap(e, "line %d", lineno);
+	return 0;
+}
+
+static void set_default_path(char **slot, const char *var_dir, const char *rel)
+{
+	if (*slot == NULL)
+		*slot = xasprintf("%s/%s", var_dir, rel);
+}
+
+static int fill_derived(struct config *c, const char *dir, struct err **e)
+{
+	if (c->var_dir == NULL)
+		c->var_dir = xstrdup(dir);
+	if (c->var_dir[0] != '/')
+		return err_set(e, ERR_INVALID, "var_dir: must be an absolute path, got '%s'",
+			       c->var_dir);
+	set_default_path(&c->executor_socket, c->var_dir, "run/executor.sock");
+	set_default_path(&c->code_dir, c->var_dir, "code");
+	set_default_path(&c->db_socket, c->var_dir, "run/mysql.sock");
+	set_default_path(&c->journal_dir, c->var_dir, "journal");
+	set_default_path(&c->master_key, c->var_dir, "master.key");
+	if (c->instance == NULL) {
+		char hex[65];
+		crypt_sha256_hex(c->var_dir, strlen(c->var_dir), hex);
+		c->instance = xstrndup(hex, 12);
+	}
+	return 0;
+}
+
+int config_parse(struct config *c, const char *text, const char *dir, struct err **e)
+{
+	struct config t;
+	_cleanup_free_ char *copy = xstrdup(text);
+	char *line, *next;
+	int lineno = 0;
+
+	memset(&t, 0, sizeof(t));
+	for (size_t i = 0; i < config_table_len; i++)
+		if (config_table[i].def != NULL &&
+		    set_value(&t, &config_table[i], config_table[i].def, e) < 0)
+			goto fail;
+	for (line = copy; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		lineno++;
+		if (parse_line(&t, line, lineno, e) < 0)
+			goto fail;
+	}
+	if (fill_derived(&t, dir, e) < 0)
+		goto fail;
+	*c = t;
+	return 0;
+fail:
+	config_free(&t);
+	return -1;
+}
+
+static char *dir_of(const char *path)
+{
+	char *abs = realpath(path, NULL);
+	char *slash;
+
+	if (abs == NULL)
+		return NULL;
+	slash = strrchr(abs, '/');
+	if (slash == abs)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return abs;
+}
+
+int config_load(struct config *c, const char *path, struct err **e)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *dir = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (path == NULL)
+		path = getenv("LAMBDA_CONF");
+	if (path == NULL)
+		return err_set(e, ERR_INVALID, "no configuration: give -c FILE or set LAMBDA_CONF");
+	f = fopen(path, "r");
+	if (f == NULL)
+		return err_setsys(e, ERR_IO, "%s", path);
+	n = getdelim(&text, &cap, '\0', f);
+	if (n < 0 && ferror(f))
+		return err_setsys(e, ERR_IO, "%s", path);
+	if (n < 0) {
+		free(text);
+		text = xstrdup("");
+	}
+	if ((size_t)(n < 0 ? 0 : n) != strlen(text))
+		return err_set(e, ERR_INVALID, "%s: contains a NUL byte", path);
+	dir = dir_of(path);
+	if (dir == NULL)
+		return err_setsys(e, ERR_IO, "%s", path);
+	if (config_parse(c, text, dir, e) < 0)
+		return err_wrap(e, "%s", path);
+	return 0;
+}
+
+void config_free(struct config *c)
+{
+	for (size_t i = 0; i < config_table_len; i++) {
+		if (config_table[i].type == CONF_STR) {
+			char **slot = (char **)((char *)c + config_table[i].offset);
+			free(*slot);
+			*slot = NULL;
+		}
+	}
+}

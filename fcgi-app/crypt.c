@@ -1,0 +1,182 @@
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "crypt.h"
+#include "xalloc.h"
+
+void crypt_sha256(const void *data, size_t len, uint8_t out[CRYPT_SHA256_LEN])
+{
+	unsigned int n = CRYPT_SHA256_LEN;
+
+	EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+}
+
+void crypt_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void crypt_sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint8_t md[CRYPT_SHA256_LEN];
+
+	crypt_sha256(data, len, md);
+	crypt_hex(md, sizeof(md), out);
+}
+
+void crypt_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+		       uint8_t out[CRYPT_SHA256_LEN])
+{
+	unsigned int n = CRYPT_SHA256_LEN;
+
+	HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n);
+}
+
+int crypt_random(void *buf, size_t n, struct err **e)
+{
+	if (RAND_bytes(buf, (int)n) != 1)
+		return err_set(e, ERR_INTERNAL, "no random bytes available");
+	return 0;
+}
+
+int crypt_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+static char *b64(const void *in, size_t n, int url)
+{
+	static const char std[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char safe[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	const char *al = url ? safe : std;
+	const uint8_t *p = in;
+	char *out = xmalloc((n + 2) / 3 * 4 + 1);
+	size_t o = 0, i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		out[o++] = al[v >> 18];
+		out[o++] = al[(v >> 12) & 63];
+		out[o++] = al[(v >> 6) & 63];
+		out[o++] = al[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+		out[o++] = al[v >> 18];
+		out[o++] = al[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[o++] = al[(v >> 6) & 63];
+		else if (!url)
+			out[o++] = '=';
+		if (!url)
+			out[o++] = '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+char *crypt_base64(const void *in, size_t n)
+{
+	return b64(in, n, 0);
+}
+
+char *crypt_base64url(const void *in, size_t n)
+{
+	return b64(in, n, 1);
+}
+
+static int b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int crypt_base64_decode(const char *in, size_t len, size_t max, uint8_t **out, size_t *outlen,
+			struct err **e)
+{
+	size_t pad = 0, n, o = 0;
+	uint8_t *buf;
+
+	if (len % 4 != 0)
+		return err_set(e, ERR_INVALID, "not base64: length is not a multiple of 4");
+	if (len >= 1 && in[len - 1] == '=')
+		pad++;
+	if (len >= 2 && in[len - 2] == '=')
+		pad++;
+	n = len / 4 * 3 - pad;
+	if (n > max)
+		return err_set(e, ERR_TOO_LARGE, "decodes to %zu bytes, the limit is %zu", n, max);
+	buf = xmalloc(n + 1);
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4];
+		for (int k = 0; k < 4; k++) {
+			v[k] = b64val(in[i + k]);
+			if (v[k] < 0 && !(in[i + k] == '=' && i + 4 == len && k >= 4 - (int)pad)) {
+				free(buf);
+				return err_set(e, ERR_INVALID, "not base64: bad character at %zu",
+					       i + (size_t)k);
+			}
+			if (v[k] < 0)
+				v[k] = 0;
+		}
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+			     (uint32_t)v[3];
+		if (o < n)
+			buf[o++] = (uint8_t)(w >> 16);
+		if (o < n)
+			buf[o++] = (uint8_t)(w >> 8);
+		if (o < n)
+			buf[o++] = (uint8_t)w;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	return 0;
+}
+
+int crypt_uuid4(char out[37], struct err **e)
+{
+	uint8_t r[16];
+	char hex[33];
+
+	if (crypt_random(r, sizeof(r), e) < 0)
+		return -1;
+	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
+	crypt_hex(r, sizeof(r), hex);
+	memcpy(out, hex, 8);
+	out[8] = '-';
+	memcpy(out + 9, hex + 8, 4);
+	out[13] = '-';
+	memcpy(out + 14, hex + 12, 4);
+	out[18] = '-';
+	memcpy(out + 19, hex + 16, 4);
+	out[23] = '-';
+	memcpy(out + 24, hex + 20, 12);
+	out[36] = '\0';
+	return 0;
+}

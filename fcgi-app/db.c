@@ -1,0 +1,449 @@
+/* db.c: the connection, the statement cache and the generic query runner.
+ * The SQL of the core resources lives in db_functions.c, db_keys.c,
+ * db_invocations.c. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define DB_MAX_STMTS  64
+#define DB_MAX_PARAMS 1024
+#define DB_COL_INIT   256
+
+struct cached_stmt {
+	const char *sql; /* key: the address of a static string */
+	MYSQL_STMT *stmt;
+};
+
+struct db {
+	const struct config *cfg;
+	MYSQL *conn; /* NULL while disconnected */
+	struct cached_stmt stmts[DB_MAX_STMTS];
+	int nstmts;
+};
+
+void db_library_init(void)
+{
+	mysql_library_init(0, NULL, NULL);
+}
+
+void db_thread_init(void)
+{
+	mysql_thread_init();
+}
+
+void db_thread_end(void)
+{
+	mysql_thread_end();
+}
+
+struct db *db_new(const struct config *cfg)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+
+	db->cfg = cfg;
+	return db;
+}
+
+static void db_disconnect(struct db *db)
+{
+	for (int i = 0; i < db->nstmts; i++)
+		mysql_stmt_close(db->stmts[i].stmt);
+	db->nstmts = 0;
+	if (db->conn != NULL)
+		mysql_close(db->conn);
+	db->conn = NULL;
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_disconnect(db);
+	free(db);
+}
+
+static int is_gone(unsigned int code)
+{
+	return code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST ||
+	       code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR ||
+	       code == CR_SERVER_LOST_EXTENDED || code == ER_CONNECTION_KILLED ||
+	       code == ER_SERVER_SHUTDOWN;
+}
+
+/* Maps a MariaDB error to ours. */
+static int db_error(struct err **e, unsigned int code, const char *msg)
+{
+	if (is_gone(code) || (code >= 2000 && code < 3000))
+		return err_set(e, ERR_UNAVAILABLE, "database unavailable: %s", msg);
+	if (code == ER_DUP_ENTRY)
+		return err_set(e, ERR_CONFLICT, "duplicate: %s", msg);
+	if (code == ER_LOCK_WAIT_TIMEOUT || code == ER_LOCK_DEADLOCK)
+		return err_set(e, ERR_UNAVAILABLE, "database busy: %s", msg);
+	return err_set(e, ERR_INTERNAL, "database error %u: %s", code, msg);
+}
+
+static int db_connect(struct db *db, struct err **e)
+{
+	const struct config *c = db->cfg;
+	unsigned int ct = (unsigned int)c->db_connect_timeout_s;
+	unsigned int rw = (unsigned int)c->db_rw_timeout_s;
+	my_bool off = 0;
+	MYSQL *m;
+
+	if (db->conn != NULL)
+		return 0;
+	m = mysql_init(NULL);
+	if (m == NULL)
+		return err_set(e, ERR_INTERNAL, "mysql_init failed");
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rw);
+	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rw);
+	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'");
+	if (mysql_real_connect(m, NULL, c->db_user, c->db_password, c->db_name, 0, c->db_socket,
+			       CLIENT_FOUND_ROWS) == NULL) {
+		db_error(e, mysql_errno(m), mysql_error(m));
+		mysql_close(m);
+		return -1;
+	}
+	db->conn = m;
+	return 0;
+}
+
+int db_ping(struct db *db, struct err **e)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (db_connect(db, e) < 0)
+			return -1;
+		if (mysql_ping(db->conn) == 0)
+			return 0;
+		if (!is_gone(mysql_errno(db->conn)) || attempt == 1) {
+			db_error(e, mysql_errno(db->conn), mysql_error(db->conn));
+			db_disconnect(db);
+			return -1;
+		}
+		db_disconnect(db);
+	}
+	return err_set(e, ERR_UNAVAILABLE, "database unavailable");
+}
+
+static MYSQL_STMT *prepare(struct db *db, const char *sql, struct err **e)
+{
+	MYSQL_STMT *st = mysql_stmt_init(db->conn);
+
+	if (st == NULL) {
+		db_error(e, mysql_errno(db->conn), mysql_error(db->conn));
+		return NULL;
+	}
+	if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0) {
+		db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+static MYSQL_STMT *cached(struct db *db, const char *sql, struct err **e)
+{
+	MYSQL_STMT *st;
+
+	for (int i = 0; i < db->nstmts; i++)
+		if (db->stmts[i].sql == sql)
+			return db->stmts[i].stmt;
+	st = prepare(db, sql, e);
+	if (st == NULL)
+		return NULL;
+	if (db->nstmts == DB_MAX_STMTS) {
+		/* full: drop the oldest (statements are cheap to prepare again) */
+		mysql_stmt_close(db->stmts[0].stmt);
+		memmove(db->stmts, db->stmts + 1, sizeof(db->stmts[0]) * (DB_MAX_STMTS - 1));
+		db->nstmts--;
+	}
+	db->stmts[db->nstmts].sql = sql;
+	db->stmts[db->nstmts].stmt = st;
+	db->nstmts++;
+	return st;
+}
+
+/* Binds the parameters and executes.  The length array lives on this
+ * stack frame, which is why binding and executing happen together. */
+static int bind_execute(MYSQL_STMT *st, const struct db_param *p, int np, struct err **e)
+{
+	MYSQL_BIND *b;
+	unsigned long *lens;
+	int rc = 0;
+
+	if (np > DB_MAX_PARAMS || (unsigned long)np != mysql_stmt_param_count(st))
+		return err_set(e, ERR_INTERNAL, "statement wants %lu parameters, got %d",
+			       mysql_stmt_param_count(st), np);
+	b = xcalloc((size_t)np + 1, sizeof(*b));
+	lens = xcalloc((size_t)np + 1, sizeof(*lens));
+	for (int i = 0; i < np; i++) {
+		switch (p[i].type) {
+		case DB_NULL:
+			b[i].buffer_type = MYSQL_TYPE_NULL;
+			break;
+		case DB_I64:
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = (void *)&p[i].i;
+			break;
+		case DB_DOUBLE:
+			b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+			b[i].buffer = (void *)&p[i].d;
+			break;
+		default:
+			b[i].buffer_type = MYSQL_TYPE_STRING;
+			b[i].buffer = (void *)(p[i].s != NULL ? p[i].s : "");
+			lens[i] = (unsigned long)p[i].len;
+			b[i].buffer_length = lens[i];
+			b[i].length = &lens[i];
+			break;
+		}
+	}
+	if (np > 0 && mysql_stmt_bind_param(st, b) != 0)
+		rc = db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
+	else if (mysql_stmt_execute(st) != 0)
+		rc = db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
+	free(b);
+	free(lens);
+	return rc;
+}
+
+struct result {
+	int ncols;
+	MYSQL_BIND *b;
+	char **bufs;
+	unsigned long *lens;
+	my_bool *nulls;
+	my_bool *errs;
+	char **vals;
+	int rebind; /* a buffer grew: bind again before the next fetch */
+};
+
+static void result_free(struct result *r)
+{
+	for (int i = 0; i < r->ncols; i++)
+		free(r->bufs[i]);
+	free(r->b);
+	free(r->bufs);
+	free(r->lens);
+	free(r->nulls);
+	free(r->errs);
+	free(r->vals);
+}
+
+static int result_bind(MYSQL_STMT *st, struct result *r, struct err **e)
+{
+	r->ncols = (int)mysql_stmt_field_count(st);
+	r->b = xcalloc((size_t)r->ncols + 1, sizeof(*r->b));
+	r->bufs = xcalloc((size_t)r->ncols + 1, sizeof(char *));
+	r->lens = xcalloc((size_t)r->ncols + 1, sizeof(unsigned long));
+	r->nulls = xcalloc((size_t)r->ncols + 1, sizeof(my_bool));
+	r->errs = xcalloc((size_t)r->ncols + 1, sizeof(my_bool));
+	r->vals = xcalloc((size_t)r->ncols + 1, sizeof(char *));
+	for (int i = 0; i < r->ncols; i++) {
+		r->bufs[i] = xmalloc(DB_COL_INIT);
+		r->b[i].buffer_type = MYSQL_TYPE_STRING;
+		r->b[i].buffer = r->bufs[i];
+		r->b[i].buffer_length = DB_COL_INIT - 1;
+		r->b[i].length = &r->lens[i];
+		r->b[i].is_null = &r->nulls[i];
+		r->b[i].error = &r->errs[i];
+	}
+	if (r->ncols > 0 && mysql_stmt_bind_result(st, r->b) != 0)
+		return db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
+	return 0;
+}
+
+/* Fetches the columns that did not fit, then NUL-terminates all. */
+static int result_complete(MYSQL_STMT *st, struct result *r, struct err **e)
+{
+	for (int i = 0; i < r->ncols; i++) {
+		if (r->nulls[i]) {
+			r->vals[i] = NULL;
+			continue;
+		}
+		if (r->lens[i] >= r->b[i].buffer_length) {
+			MYSQL_BIND one;
+			unsigned long need = r->lens[i];
+
+			r->bufs[i] = xrealloc(r->bufs[i], (size_t)need + 1);
+			memset(&one, 0, sizeof(one));
+			one.buffer_type = MYSQL_TYPE_STRING;
+			one.buffer = r->bufs[i];
+			one.buffer_length = need + 1;
+			one.length = &r->lens[i];
+			if (mysql_stmt_fetch_column(st, &one, (unsigned int)i, 0) != 0)
+				return db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
+			/* the next row binds the grown buffer */
+			r->b[i].buffer = r->bufs[i];
+			r->b[i].buffer_length = need;
+			r->rebind = 1;
+		}
+		r->bufs[i][r->lens[i]] = '\0';
+		r->vals[i] = r->bufs[i];
+	}
+	return 0;
+}
+
+static int fetch_rows(MYSQL_STMT *st, db_row_fn fn, void *arg, struct err **e)
+{
+	struct result r;
+	int rc = 0, stop = 0;
+
+	memset(&r, 0, sizeof(r));
+	if (result_bind(st, &r, e) < 0) {
+		result_free(&r);
+		return -1;
+	}
+	for (;;) {
+		int f;
+
+		if (r.rebind) {
+			if (mysql_stmt_bind_result(st, r.b) != 0) {
+				rc = db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
+				break;
+			}
+			r.rebind = 0;
+		}
+		f = mysql_stmt_fetch(st);
+		if (f == MYSQL_NO_DATA)
+			break;
+		if (f == 1) {
+			rc = db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
+			break;
+		}
+		if (stop != 0)
+			continue; /* drain the rest */
+		if (result_complete(st, &r, e) < 0) {
+			rc = -1;
+			break;
+		}
+		if (fn != NULL) {
+			struct db_row row = {r.ncols, r.vals, r.lens};
+			stop = fn(&row, arg);
+		}
+	}
+	mysql_stmt_free_result(st);
+	result_free(&r);
+	return rc < 0 ? -1 : stop;
+}
+
+/* One attempt: returns -1 with *e, or what fetch_rows returned. */
+static int run_once(struct db *db, MYSQL_STMT *st, const struct db_param *p, int np,
+		    db_row_fn fn, void *arg, unsigned long long *affected,
+		    unsigned long long *insert_id, struct err **e)
+{
+	int rc;
+
+	if (bind_execute(st, p, np, e) < 0)
+		return -1;
+	if (affected != NULL)
+		*affected = (unsigned long long)mysql_stmt_affected_rows(st);
+	if (insert_id != NULL)
+		*insert_id = (unsigned long long)mysql_stmt_insert_id(st);
+	if (mysql_stmt_field_count(st) == 0)
+		return 0;
+	if (mysql_stmt_store_result(st) != 0)
+		return db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
+	rc = fetch_rows(st, fn, arg, e);
+	(void)db;
+	return rc;
+}
+
+/* Whether the failure was a lost connection worth one retry. */
+static int retryable(struct db *db, MYSQL_STMT *st)
+{
+	unsigned int code = st != NULL ? mysql_stmt_errno(st) : 0;
+
+	if (code == 0 && db->conn != NULL)
+		code = mysql_errno(db->conn);
+	return is_gone(code) || code == ER_UNKNOWN_STMT_HANDLER || code == ER_NEED_REPREPARE;
+}
+
+static int run(struct db *db, const char *sql, int cache, const struct db_param *p, int np,
+	       db_row_fn fn, void *arg, unsigned long long *affected,
+	       unsigned long long *insert_id, struct err **e)
+{
+	for (int attempt = 0;; attempt++) {
+		struct err *e1 = NULL;
+		MYSQL_STMT *st = NULL;
+		int rc = -1;
+
+		if (db_connect(db, &e1) == 0) {
+			st = cache ? cached(db, sql, &e1) : prepare(db, sql, &e1);
+			if (st != NULL)
+				rc = run_once(db, st, p, np, fn, arg, affected, insert_id, &e1);
+		}
+		if (rc >= 0 || attempt == 1 || e1 == NULL || e1->code != ERR_UNAVAILABLE ||
+		    db->conn == NULL || !retryable(db, st)) {
+			if (!cache && st != NULL)
+				mysql_stmt_close(st);
+			if (rc < 0) {
+				/* A dead connection is dropped: the next call reconnects. */
+				if (e1 != NULL && e1->code == ERR_UNAVAILABLE)
+					db_disconnect(db);
+				*e = e1;
+			}
+			return rc;
+		}
+		log_warnx("database connection lost (%s); reconnecting", err_msg(e1));
+		if (!cache && st != NULL)
+			mysql_stmt_close(st);
+		err_free(&e1);
+		db_disconnect(db);
+	}
+}
+
+int db_query(struct db *db, const char *sql, const struct db_param *p, int np, db_row_fn fn,
+	     void *arg, struct err **e)
+{
+	return run(db, sql, 1, p, np, fn, arg, NULL, NULL, e);
+}
+
+int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
+	    unsigned long long *affected, unsigned long long *insert_id, struct err **e)
+{
+	unsigned long long a = 0, id = 0;
+
+	if (run(db, sql, 1, p, np, NULL, NULL, &a, &id, e) < 0)
+		return -1;
+	if (affected != NULL)
+		*affected = a;
+	if (insert_id != NULL)
+		*insert_id = id;
+	return 0;
+}
+
+int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
+		 unsigned long long *affected, struct err **e)
+{
+	unsigned long long a = 0;
+
+	if (run(db, sql, 0, p, np, NULL, NULL, &a, NULL, e) < 0)
+		return -1;
+	if (affected != NULL)
+		*affected = a;
+	return 0;
+}
+
+long long db_row_i64(const struct db_row *row, int i)
+{
+	return i < row->n && row->v[i] != NULL ? strtoll(row->v[i], NULL, 10) : 0;
+}
+
+double db_row_double(const struct db_row *row, int i)
+{
+	return i < row->n && row->v[i] != NULL ? strtod(row->v[i], NULL) : 0;
+}

@@ -1,0 +1,673 @@
+/* db_core.c: the SQL of functions, API keys, invocation records and the
+ * seed's metrics.  Prepared statements only; strings are never spliced. */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cleanup.h"
+#include "db_core.h"
+#include "xalloc.h"
+
+#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
+
+/* ============================================================ functions */
+
+#define FN_COLS                                                                                    \
+	"id, name, runtime, handler, style, route, code_format, code_sha256, code_size, "          \
+	"timeout_ms, memory_mb, isolation, env, concurrency, version, " TS("created_at") ", "      \
+	TS("updated_at")
+
+static const char SQL_FN_INSERT[] =
+	"INSERT INTO functions (name, runtime, handler, style, route, code, code_format, "
+	"code_sha256, code_size, timeout_ms, memory_mb, isolation, env, concurrency, version) "
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
+static const char SQL_FN_BY_ID[] = "SELECT " FN_COLS " FROM functions WHERE id = ?";
+static const char SQL_FN_BY_NAME[] = "SELECT " FN_COLS " FROM functions WHERE name = ?";
+static const char SQL_FN_CODE_BY_ID[] =
+	"SELECT " FN_COLS ", code FROM functions WHERE id = ?";
+static const char SQL_FN_CODE_BY_NAME[] =
+	"SELECT " FN_COLS ", code FROM functions WHERE name = ?";
+static const char SQL_FN_LIST[] =
+	"SELECT " FN_COLS " FROM functions WHERE id > ? ORDER BY id LIMIT ?";
+static const char SQL_FN_UPDATE[] =
+	"UPDATE functions SET name = ?, runtime = ?, handler = ?, style = ?, route = ?, "
+	"code = ?, code_format = ?, code_sha256 = ?, code_size = ?, timeout_ms = ?, "
+	"memory_mb = ?, isolation = ?, env = ?, concurrency = ?, version = version + 1, "
+	"updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? AND version = ?";
+static const char SQL_FN_EXISTS[] = "SELECT version FROM functions WHERE id = ?";
+static const char SQL_FN_DELETE[] = "DELETE FROM functions WHERE id = ?";
+
+static char *dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static void fn_from_row(const struct db_row *r, struct function *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->id = db_row_i64(r, 0);
+	f->name = dup_or_null(r->v[1]);
+	f->runtime = dup_or_null(r->v[2]);
+	f->handler = dup_or_null(r->v[3]);
+	f->style = dup_or_null(r->v[4]);
+	f->route = dup_or_null(r->v[5]);
+	f->code_format = dup_or_null(r->v[6]);
+	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s", r->v[7] != NULL ? r->v[7] : "");
+	f->code_len = (size_t)db_row_i64(r, 8);
+	f->timeout_ms = db_row_i64(r, 9);
+	f->memory_mb = db_row_i64(r, 10);
+	f->isolation = dup_or_null(r->v[11]);
+	f->env = dup_or_null(r->v[12]);
+	f->concurrency = db_row_i64(r, 13);
+	f->version = db_row_i64(r, 14);
+	f->created_at = dup_or_null(r->v[15]);
+	f->updated_at = dup_or_null(r->v[16]);
+	if (r->n > 17 && r->v[17] != NULL) {
+		f->code = xmalloc(r->len[17] + 1);
+		memcpy(f->code, r->v[17], r->len[17]);
+		f->code[r->len[17]] = '\0';
+		f->code_len = r->len[17];
+	}
+}
+
+static int one_fn(const struct db_row *r, void *arg)
+{
+	fn_from_row(r, arg);
+	return 1;
+}
+
+static void fn_params(const struct function *f, struct db_param *p)
+{
+	p[0] = DBP_STR(f->name);
+	p[1] = DBP_STR(f->runtime);
+	p[2] = DBP_STR(f->handler);
+	p[3] = DBP_STR(f->style);
+	p[4] = DBP_STR_OR_NULL(f->route);
+	p[5] = DBP_BLOB(f->code != NULL ? f->code : "", f->code_len);
+	p[6] = DBP_STR(f->code_format);
+	p[7] = DBP_STR(f->code_sha256);
+	p[8] = DBP_I64(f->code_len);
+	p[9] = DBP_I64(f->timeout_ms);
+	p[10] = DBP_I64(f->memory_mb);
+	p[11] = DBP_STR(f->isolation);
+	p[12] = DBP_STR(f->env != NULL ? f->env : "{}");
+	p[13] = DBP_I64(f->concurrency);
+}
+
+int db_fn_insert(struct db *db, const struct function *f, long long *id, struct err **e)
+{
+	struct db_param p[14];
+	struct err *e1 = NULL;
+	unsigned long long nid = 0;
+
+	fn_params(f, p);
+	if (db_exec(db, SQL_FN_INSERT, p, 14, NULL, &nid, &e1) < 0) {
+		if (e1->code == ERR_CONFLICT) {
+			err_free(&e1);
+			return err_set(e, ERR_CONFLICT, "name: a function named '%s' already exists",
+				       f->name);
+		}
+		*e = e1;
+		return -1;
+	}
+	*id = (long long)nid;
+	return 0;
+}
+
+static int all_digits(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 18)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+int db_fn_get(struct db *db, const char *id_or_name, int with_code, struct function *out,
+	      struct err **e)
+{
+	struct function f;
+	struct db_param p;
+	int rc = 0;
+
+	memset(&f, 0, sizeof(f));
+	if (all_digits(id_or_name)) {
+		p = DBP_I64(strtoll(id_or_name, NULL, 10));
+		rc = db_query(db, with_code ? SQL_FN_CODE_BY_ID : SQL_FN_BY_ID, &p, 1, one_fn, &f,
+			      e);
+		if (rc < 0)
+			return -1;
+	}
+	if (rc == 0) {
+		p = DBP_STR(id_or_name);
+		rc = db_query(db, with_code ? SQL_FN_CODE_BY_NAME : SQL_FN_BY_NAME, &p, 1, one_fn,
+			      &f, e);
+		if (rc < 0)
+			return -1;
+	}
+	if (rc == 0)
+		return err_set(e, ERR_NOT_FOUND, "no function with id or name '%s'", id_or_name);
+	*out = f;
+	return 0;
+}
+
+struct list_ctx {
+	cJSON *arr;
+	long long last;
+};
+
+static int fn_list_row(const struct db_row *r, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct function f;
+
+	fn_from_row(r, &f);
+	cJSON_AddItemToArray(c->arr, function_to_json(&f, 0));
+	c->last = f.id;
+	function_free(&f);
+	return 0;
+}
+
+int db_fn_list(struct db *db, long long after_id, int limit, cJSON *arr, long long *last,
+	       struct err **e)
+{
+	struct db_param p[2] = {DBP_I64(after_id), DBP_I64(limit)};
+	struct list_ctx c = {arr, 0};
+
+	if (db_query(db, SQL_FN_LIST, p, 2, fn_list_row, &c, e) < 0)
+		return -1;
+	*last = c.last;
+	return 0;
+}
+
+static int one_i64(const struct db_row *r, void *arg)
+{
+	*(long long *)arg = db_row_i64(r, 0);
+	return 1;
+}
+
+int db_fn_update(struct db *db, const struct function *f, long long version, struct err **e)
+{
+	struct db_param p[16];
+	struct err *e1 = NULL;
+	unsigned long long n = 0;
+	long long cur = 0;
+	int rc;
+
+	fn_params(f, p);
+	p[14] = DBP_I64(f->id);
+	p[15] = DBP_I64(version);
+	if (db_exec(db, SQL_FN_UPDATE, p, 16, &n, NULL, &e1) < 0) {
+		if (e1->code == ERR_CONFLICT) {
+			err_free(&e1);
+			return err_set(e, ERR_CONFLICT, "name: a function named '%s' already exists",
+				       f->name);
+		}
+		*e = e1;
+		return -1;
+	}
+	if (n == 1)
+		return 0;
+	rc = db_query(db, SQL_FN_EXISTS, &p[14], 1, one_i64, &cur, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return err_set(e, ERR_NOT_FOUND, "no function with id %lld", f->id);
+	return err_set(e, ERR_CONFLICT, "the function changed while it was being updated; retry");
+}
+
+int db_fn_delete(struct db *db, long long id, struct err **e)
+{
+	struct db_param p = DBP_I64(id);
+	unsigned long long n = 0;
+
+	if (db_exec(db, SQL_FN_DELETE, &p, 1, &n, NULL, e) < 0)
+		return -1;
+	if (n == 0)
+		return err_set(e, ERR_NOT_FOUND, "no function with id %lld", id);
+	return 0;
+}
+
+/* ============================================================= API keys */
+
+static const char SQL_KEY_FIND[] =
+	"SELECT id, key_hash, revoked FROM api_keys WHERE access_key_id = ?";
+static const char SQL_KEY_INSERT[] =
+	"INSERT INTO api_keys (name, access_key_id, key_hash) VALUES (?, ?, ?)";
+static const char SQL_KEY_TOUCH[] =
+	"UPDATE api_keys SET last_used_at = CURRENT_TIMESTAMP(3) WHERE id = ?";
+#define KEY_COLS                                                                                   \
+	"id, name, access_key_id, " TS("created_at") ", " TS("last_used_at") ", revoked, "        \
+	TS("revoked_at")
+static const char SQL_KEY_LIST[] =
+	"SELECT " KEY_COLS " FROM api_keys WHERE id > ? ORDER BY id LIMIT ?";
+static const char SQL_KEY_GET[] = "SELECT " KEY_COLS " FROM api_keys WHERE id = ?";
+static const char SQL_KEY_REVOKE[] =
+	"UPDATE api_keys SET revoked = 1, revoked_at = COALESCE(revoked_at, "
+	"CURRENT_TIMESTAMP(3)) WHERE id = ?";
+static const char SQL_KEY_EXISTS[] = "SELECT id FROM api_keys WHERE id = ?";
+
+static int key_row(const struct db_row *r, void *arg)
+{
+	struct db_key *k = arg;
+
+	k->id = db_row_i64(r, 0);
+	snprintf(k->hash, sizeof(k->hash), "%s", r->v[1] != NULL ? r->v[1] : "");
+	k->revoked = (int)db_row_i64(r, 2);
+	return 1;
+}
+
+int db_key_find(struct db *db, const char *akid, struct db_key *out, struct err **e)
+{
+	struct db_param p = DBP_STR(akid);
+	struct db_key k;
+	int rc = db_query(db, SQL_KEY_FIND, &p, 1, key_row, &k, e);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return err_set(e, ERR_NOT_FOUND, "no such key");
+	*out = k;
+	return 0;
+}
+
+int db_key_insert(struct db *db, const char *name, const char *akid, const char *hash,
+		  long long *id, struct err **e)
+{
+	struct db_param p[3] = {DBP_STR(name), DBP_STR(akid), DBP_STR(hash)};
+	unsigned long long nid = 0;
+
+	if (db_exec(db, SQL_KEY_INSERT, p, 3, NULL, &nid, e) < 0)
+		return -1;
+	*id = (long long)nid;
+	return 0;
+}
+
+int db_key_touch(struct db *db, long long id, struct err **e)
+{
+	struct db_param p = DBP_I64(id);
+
+	return db_exec(db, SQL_KEY_TOUCH, &p, 1, NULL, NULL, e);
+}
+
+static void add_str_or_null(cJSON *o, const char *k, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *key_json(const struct db_row *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", (double)db_row_i64(r, 0));
+	add_str_or_null(o, "name", r->v[1]);
+	add_str_or_null(o, "access_key_id", r->v[2]);
+	add_str_or_null(o, "created_at", r->v[3]);
+	add_str_or_null(o, "last_used_at", r->v[4]);
+	cJSON_AddBoolToObject(o, "revoked", db_row_i64(r, 5) != 0);
+	add_str_or_null(o, "revoked_at", r->v[6]);
+	return o;
+}
+
+static int key_list_row(const struct db_row *r, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	cJSON_AddItemToArray(c->arr, key_json(r));
+	c->last = db_row_i64(r, 0);
+	return 0;
+}
+
+int db_key_list(struct db *db, long long after_id, int limit, cJSON *arr, long long *last,
+		struct err **e)
+{
+	struct db_param p[2] = {DBP_I64(after_id), DBP_I64(limit)};
+	struct list_ctx c = {arr, 0};
+
+	if (db_query(db, SQL_KEY_LIST, p, 2, key_list_row, &c, e) < 0)
+		return -1;
+	*last = c.last;
+	return 0;
+}
+
+static int key_get_row(const struct db_row *r, void *arg)
+{
+	*(cJSON **)arg = key_json(r);
+	return 1;
+}
+
+cJSON *db_key_get(struct db *db, long long id, struct err **e)
+{
+	struct db_param p = DBP_I64(id);
+	cJSON *o = NULL;
+	int rc = db_query(db, SQL_KEY_GET, &p, 1, key_get_row, &o, e);
+
+	if (rc < 0)
+		return NULL;
+	if (rc == 0) {
+		err_set(e, ERR_NOT_FOUND, "no API key with id %lld", id);
+		return NULL;
+	}
+	return o;
+}
+
+int db_key_revoke(struct db *db, long long id, struct err **e)
+{
+	struct db_param p = DBP_I64(id);
+	long long found = 0;
+	int rc;
+
+	if (db_exec(db, SQL_KEY_REVOKE, &p, 1, NULL, NULL, e) < 0)
+		return -1;
+	rc = db_query(db, SQL_KEY_EXISTS, &p, 1, one_i64, &found, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return err_set(e, ERR_NOT_FOUND, "no API key with id %lld", id);
+	return 0;
+}
+
+/* ==================================================== invocation records */
+
+#define INV_NCOLS       21
+#define INV_CHUNK_ROWS  40
+#define LOGS_CHUNK_BYTES (4u * 1024 * 1024)
+
+static const char INV_INSERT_HEAD[] =
+	"INSERT IGNORE INTO invocations (request_id, function_id, function_name, "
+	"function_version, source, isolation, started_at, duration_ms, total_ms, init_ms, "
+	"queue_ms, cold, cold_reason, status, error_type, error_message, max_memory_bytes, "
+	"cpu_ms, response_bytes, batch_size, container) VALUES ";
+static const char LOGS_INSERT_HEAD[] =
+	"INSERT IGNORE INTO invocation_logs (request_id, logs, truncated) VALUES ";
+
+/* "head (?, ..., ?), (...)" for rows x cols placeholders; caller frees. */
+static char *multi_insert_sql(const char *head, int rows, int cols)
+{
+	struct buf b;
+
+	buf_init(&b, (size_t)1 << 20);
+	buf_append(&b, head, strlen(head), NULL);
+	for (int r = 0; r < rows; r++) {
+		buf_append(&b, r ? ",(" : "(", r ? 2 : 1, NULL);
+		for (int c = 0; c < cols; c++)
+			buf_append(&b, c ? ",?" : "?", c ? 2 : 1, NULL);
+		buf_append(&b, ")", 1, NULL);
+	}
+	return buf_take(&b);
+}
+
+static struct db_param jstr(const cJSON *o, const char *k)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(j) ? DBP_STR(j->valuestring) : DBP_NULL;
+}
+
+static struct db_param jnum(const cJSON *o, const char *k)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(j) ? DBP_DOUBLE(j->valuedouble) : DBP_NULL;
+}
+
+static struct db_param jint(const cJSON *o, const char *k, long long def)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (cJSON_IsNumber(j))
+		return DBP_I64((long long)j->valuedouble);
+	if (cJSON_IsBool(j))
+		return DBP_I64(cJSON_IsTrue(j) ? 1 : 0);
+	return def >= 0 ? DBP_I64(def) : DBP_NULL;
+}
+
+static void inv_params(const cJSON *o, struct db_param *p)
+{
+	struct db_param dur = jnum(o, "duration_ms"), tot = jnum(o, "total_ms");
+
+	p[0] = jstr(o, "request_id");
+	p[1] = jint(o, "function_id", 0);
+	p[2] = jstr(o, "function_name");
+	p[3] = jint(o, "function_version", 0);
+	p[4] = jstr(o, "source");
+	p[5] = jstr(o, "isolation");
+	p[6] = jstr(o, "started_at");
+	p[7] = dur.type == DB_NULL ? DBP_DOUBLE(0) : dur;
+	p[8] = tot.type == DB_NULL ? DBP_DOUBLE(0) : tot;
+	p[9] = jnum(o, "init_ms");
+	p[10] = jnum(o, "queue_ms");
+	p[11] = jint(o, "cold", 0);
+	p[12] = jstr(o, "cold_reason");
+	p[13] = jstr(o, "status");
+	p[14] = jstr(o, "error_type");
+	p[15] = jstr(o, "error_message");
+	p[16] = jint(o, "max_memory_bytes", -1);
+	p[17] = jnum(o, "cpu_ms");
+	p[18] = jint(o, "response_bytes", -1);
+	p[19] = jint(o, "batch_size", 1);
+	p[20] = jstr(o, "container");
+}
+
+static int insert_inv_chunk(struct db *db, cJSON *const *recs, int n, struct err **e)
+{
+	_cleanup_free_ char *sql = multi_insert_sql(INV_INSERT_HEAD, n, INV_NCOLS);
+	_cleanup_free_ struct db_param *p = xcalloc((size_t)n * INV_NCOLS, sizeof(*p));
+
+	for (int i = 0; i < n; i++)
+		inv_params(recs[i], p + (size_t)i * INV_NCOLS);
+	return db_exec_once(db, sql, p, n * INV_NCOLS, NULL, e);
+}
+
+static int insert_logs_chunk(struct db *db, cJSON *const *recs, int n, struct err **e)
+{
+	_cleanup_free_ char *sql = multi_insert_sql(LOGS_INSERT_HEAD, n, 3);
+	_cleanup_free_ struct db_param *p = xcalloc((size_t)n * 3, sizeof(*p));
+
+	for (int i = 0; i < n; i++) {
+		struct db_param logs = jstr(recs[i], "logs");
+		p[3 * i] = jstr(recs[i], "request_id");
+		p[3 * i + 1] = logs.type == DB_NULL ? DBP_STR("") : logs;
+		p[3 * i + 2] = jint(recs[i], "logs_truncated", 0);
+	}
+	return db_exec_once(db, sql, p, n * 3, NULL, e);
+}
+
+static size_t logs_len(const cJSON *o)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, "logs");
+
+	return cJSON_IsString(j) ? strlen(j->valuestring) : 0;
+}
+
+int db_inv_insert(struct db *db, cJSON *const *recs, int n, struct err **e)
+{
+	for (int i = 0; i < n; i += INV_CHUNK_ROWS) {
+		int k = n - i < INV_CHUNK_ROWS ? n - i : INV_CHUNK_ROWS;
+		if (insert_inv_chunk(db, recs + i, k, e) < 0)
+			return -1;
+	}
+	for (int i = 0; i < n;) {
+		size_t bytes = 0;
+		int k = 0;
+		while (i + k < n && k < INV_CHUNK_ROWS &&
+		       (k == 0 || bytes + logs_len(recs[i + k]) <= LOGS_CHUNK_BYTES))
+			bytes += logs_len(recs[i + k++]);
+		if (insert_logs_chunk(db, recs + i, k, e) < 0)
+			return -1;
+		i += k;
+	}
+	return 0;
+}
+
+#define INV_COLS                                                                                   \
+	"i.id, i.request_id, i.function_id, i.function_name, i.function_version, i.source, "       \
+	"i.isolation, " TS("i.started_at") ", i.duration_ms, i.total_ms, i.init_ms, i.queue_ms, "  \
+	"i.cold, i.cold_reason, i.status, i.error_type, i.error_message, i.max_memory_bytes, "     \
+	"i.cpu_ms, i.response_bytes, i.batch_size, i.container"
+
+/* The filters are optional: "? = 0 OR col = ?" keeps one prepared statement
+ * for every combination. */
+static const char SQL_INV_LIST[] =
+	"SELECT " INV_COLS " FROM invocations i WHERE (? = 0 OR i.function_id = ?) "
+	"AND (? IS NULL OR i.function_name = ?) AND (? IS NULL OR i.status = ?) "
+	"AND (? = 0 OR i.id < ?) ORDER BY i.id DESC LIMIT ?";
+static const char SQL_INV_GET[] =
+	"SELECT " INV_COLS ", l.logs, l.truncated FROM invocations i "
+	"LEFT JOIN invocation_logs l ON l.request_id = i.request_id WHERE i.request_id = ?";
+
+static void add_num_or_null(cJSON *o, const char *k, const struct db_row *r, int i)
+{
+	if (r->v[i] != NULL)
+		cJSON_AddNumberToObject(o, k, db_row_double(r, i));
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *inv_json(const struct db_row *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "request_id", r->v[1]);
+	cJSON_AddNumberToObject(o, "function_id", db_row_double(r, 2));
+	add_str_or_null(o, "function_name", r->v[3]);
+	cJSON_AddNumberToObject(o, "function_version", db_row_double(r, 4));
+	add_str_or_null(o, "source", r->v[5]);
+	add_str_or_null(o, "isolation", r->v[6]);
+	add_str_or_null(o, "started_at", r->v[7]);
+	add_num_or_null(o, "duration_ms", r, 8);
+	add_num_or_null(o, "total_ms", r, 9);
+	add_num_or_null(o, "init_ms", r, 10);
+	add_num_or_null(o, "queue_ms", r, 11);
+	cJSON_AddBoolToObject(o, "cold", db_row_i64(r, 12) != 0);
+	add_str_or_null(o, "cold_reason", r->v[13]);
+	add_str_or_null(o, "status", r->v[14]);
+	add_str_or_null(o, "error_type", r->v[15]);
+	add_str_or_null(o, "error_message", r->v[16]);
+	add_num_or_null(o, "max_memory_bytes", r, 17);
+	add_num_or_null(o, "cpu_ms", r, 18);
+	add_num_or_null(o, "response_bytes", r, 19);
+	add_num_or_null(o, "batch_size", r, 20);
+	add_str_or_null(o, "container", r->v[21]);
+	return o;
+}
+
+static int inv_list_row(const struct db_row *r, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	cJSON_AddItemToArray(c->arr, inv_json(r));
+	c->last = db_row_i64(r, 0);
+	return 0;
+}
+
+int db_inv_list(struct db *db, const struct inv_filter *f, cJSON *arr, long long *last,
+		struct err **e)
+{
+	struct db_param p[9] = {
+		DBP_I64(f->function_id),       DBP_I64(f->function_id),
+		DBP_STR_OR_NULL(f->function_name), DBP_STR_OR_NULL(f->function_name),
+		DBP_STR_OR_NULL(f->status),    DBP_STR_OR_NULL(f->status),
+		DBP_I64(f->before_id),         DBP_I64(f->before_id),
+		DBP_I64(f->limit),
+	};
+	struct list_ctx c = {arr, 0};
+
+	if (db_query(db, SQL_INV_LIST, p, 9, inv_list_row, &c, e) < 0)
+		return -1;
+	*last = c.last;
+	return 0;
+}
+
+static int inv_get_row(const struct db_row *r, void *arg)
+{
+	cJSON *o = inv_json(r);
+
+	if (r->v[22] != NULL)
+		cJSON_AddItemToObject(o, "logs", cJSON_CreateString(r->v[22]));
+	else
+		cJSON_AddStringToObject(o, "logs", "");
+	cJSON_AddBoolToObject(o, "logs_truncated", db_row_i64(r, 23) != 0);
+	*(cJSON **)arg = o;
+	return 1;
+}
+
+cJSON *db_inv_get(struct db *db, const char *request_id, struct err **e)
+{
+	struct db_param p = DBP_STR(request_id);
+	cJSON *o = NULL;
+	int rc = db_query(db, SQL_INV_GET, &p, 1, inv_get_row, &o, e);
+
+	if (rc < 0)
+		return NULL;
+	if (rc == 0) {
+		err_set(e, ERR_NOT_FOUND, "no invocation with request id '%s'", request_id);
+		return NULL;
+	}
+	return o;
+}
+
+/* ============================================================ metrics */
+
+static const char SQL_METRICS_RAW[] =
+	"SELECT id, function_id, " TS("started_at") ", total_ms / 1000.0, "
+	"status <> 'success', error_message FROM invocations WHERE (? = 0 OR function_id = ?) "
+	"AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
+static const char SQL_METRICS_SUMMARY[] =
+	"SELECT function_id, COUNT(*), AVG(total_ms) / 1000.0, SUM(status <> 'success') "
+	"FROM invocations WHERE (? = 0 OR function_id = ?) GROUP BY function_id "
+	"ORDER BY function_id";
+
+static int raw_row(const struct db_row *r, void *arg)
+{
+	struct list_ctx *c = arg;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "function_id", db_row_double(r, 1));
+	add_str_or_null(o, "timestamp", r->v[2]);
+	cJSON_AddNumberToObject(o, "execution_time", db_row_double(r, 3));
+	cJSON_AddBoolToObject(o, "was_error", db_row_i64(r, 4) != 0);
+	add_str_or_null(o, "error_message", r->v[5]);
+	cJSON_AddItemToArray(c->arr, o);
+	c->last = db_row_i64(r, 0);
+	return 0;
+}
+
+int db_metrics_raw(struct db *db, long long function_id, long long before_id, int limit,
+		   cJSON *arr, long long *last, struct err **e)
+{
+	struct db_param p[5] = {DBP_I64(function_id), DBP_I64(function_id), DBP_I64(before_id),
+				DBP_I64(before_id), DBP_I64(limit)};
+	struct list_ctx c = {arr, 0};
+
+	if (db_query(db, SQL_METRICS_RAW, p, 5, raw_row, &c, e) < 0)
+		return -1;
+	*last = c.last;
+	return 0;
+}
+
+static int summary_row(const struct db_row *r, void *arg)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "function_id", db_row_double(r, 0));
+	cJSON_AddNumberToObject(o, "total_calls", db_row_double(r, 1));
+	cJSON_AddNumberToObject(o, "avg_time", db_row_double(r, 2));
+	cJSON_AddNumberToObject(o, "error_count", db_row_double(r, 3));
+	cJSON_AddItemToArray(arg, o);
+	return 0;
+}
+
+int db_metrics_summary(struct db *db, long long function_id, cJSON *arr, struct err **e)
+{
+	struct db_param p[2] = {DBP_I64(function_id), DBP_I64(function_id)};
+
+	return db_query(db, SQL_METRICS_SUMMARY, p, 2, summary_row, arr, e) < 0 ? -1 : 0;
+}

@@ -1,0 +1,315 @@
+/* lambda-api: the FastCGI program lighttpd spawns (bin-path, max-procs) on
+ * the listen socket it passes as fd 0.  api.threads threads each accept and
+ * serve requests with their own FCGX_Request, MariaDB connection and
+ * executor connection; a writer thread moves invocation records from the
+ * journal into MariaDB.  Main only waits for SIGTERM/SIGINT (sigwait), then
+ * stops accepting, lets requests finish and flushes the journal. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "auth.h"
+#include "buf.h"
+#include "cleanup.h"
+#include "config.h"
+#include "db.h"
+#include "db_core.h"
+#include "exec_client.h"
+#include "journal.h"
+#include "log.h"
+#include "reply.h"
+#include "request.h"
+#include "router.h"
+#include "xalloc.h"
+
+#define SHUTDOWN_FLUSH_MS 5000
+
+static struct app the_app;
+
+/* ------------------------------------------------------------ serving */
+
+static void write_reply(FCGX_Request *rq, const struct reply *rep, int head_only)
+{
+	struct buf head;
+
+	buf_init(&head, REPLY_MAX_HEADERS_BYTES * 2);
+	reply_head(rep, &head);
+	FCGX_PutStr(head.data, (int)head.len, rq->out);
+	if (!head_only && rep->body.len > 0)
+		FCGX_PutStr(rep->body.data, (int)rep->body.len, rq->out);
+	buf_free(&head);
+}
+
+/* Reads the body up to the cap; 413 (filled into rep) when larger. */
+static int read_body(FCGX_Request *rq, struct request *req, struct reply *rep, char **body)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", rq->envp);
+	long long max = app->cfg.max_body_bytes;
+	long long n = cl != NULL && *cl != '\0' ? strtoll(cl, NULL, 10) : 0;
+	char *b;
+	int got = 0;
+
+	if (n < 0)
+		n = 0;
+	if (n > max) {
+		reply_error(rep, 413, "too_large", "request body of %lld bytes exceeds the limit of "
+						   "%lld bytes", n, max);
+		return -1;
+	}
+	b = xmalloc((size_t)n + 1);
+	while (got < n) {
+		int r = FCGX_GetStr(b + got, (int)(n - got), rq->in);
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	b[got] = '\0';
+	req->body = b;
+	req->body_len = (size_t)got;
+	*body = b;
+	return 0;
+}
+
+static void add_cors(const struct request *req, struct reply *rep)
+{
+	const char *origin = request_header(req, "Origin");
+	const char *list = app->cfg.cors_origins;
+	size_t n;
+
+	if (origin == NULL || list[0] == '\0')
+		return;
+	n = strlen(origin);
+	for (const char *p = list; *p != '\0';) {
+		size_t len = strcspn(p, ", ");
+		if ((len == 1 && *p == '*') || (len == n && strncmp(p, origin, n) == 0)) {
+			reply_header(rep, "Access-Control-Allow-Origin", "%s", origin);
+			reply_header(rep, "Vary", "Origin");
+			reply_header(rep, "Access-Control-Allow-Headers",
+				     "Authorization, Content-Type");
+			reply_header(rep, "Access-Control-Allow-Methods",
+				     "GET, POST, PUT, DELETE, OPTIONS");
+			return;
+		}
+		p += len;
+		p += strspn(p, ", ");
+	}
+}
+
+static void serve(FCGX_Request *rq, struct worker *w)
+{
+	const char *method = FCGX_GetParam("REQUEST_METHOD", rq->envp);
+	const char *uri = FCGX_GetParam("REQUEST_URI", rq->envp);
+	const char *addr = FCGX_GetParam("REMOTE_ADDR", rq->envp);
+	_cleanup_free_ char *body = NULL;
+	struct request req;
+	struct reply rep;
+
+	if (method == NULL)
+		method = "GET";
+	if (uri == NULL || uri[0] != '/')
+		uri = "/";
+	request_init(&req, method, uri, rq->envp);
+	req.remote_addr = addr != NULL ? addr : "";
+	req.w = w;
+	reply_init(&rep);
+	if (read_body(rq, &req, &rep, &body) == 0) {
+		if (strcmp(method, "OPTIONS") == 0 && app->cfg.cors_origins[0] != '\0')
+			reply_empty(&rep, 204);
+		else
+			router_dispatch(router_tables, router_ntables, &req, &rep);
+	}
+	add_cors(&req, &rep);
+	write_reply(rq, &rep, strcmp(method, "HEAD") == 0);
+	log_debug("%s %s %s %d", req.remote_addr, method, req.path, rep.status);
+	reply_free(&rep);
+	request_free(&req);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	FCGX_Request rq;
+
+	db_thread_init();
+	w->db = db_new(&app->cfg);
+	w->ec = exec_client_new(&app->cfg);
+	FCGX_InitRequest(&rq, 0, 0);
+	while (FCGX_Accept_r(&rq) == 0) {
+		serve(&rq, w);
+		FCGX_Finish_r(&rq);
+	}
+	FCGX_Free(&rq, 1);
+	exec_client_free(w->ec);
+	db_free(w->db);
+	db_thread_end();
+	return NULL;
+}
+
+/* ---------------------------------------------------------- start-up */
+
+static int make_dirs(const struct config *c, struct err **e)
+{
+	const char *dirs[] = {c->code_dir, c->journal_dir};
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
+			return err_setsys(e, ERR_IO, "mkdir %s", dirs[i]);
+	return 0;
+}
+
+static void replay_at_start(void)
+{
+	struct db *db = db_new(&app->cfg);
+	struct err *e = NULL;
+
+	if (journal_replay_orphans(app->cfg.journal_dir, app->journal, db, &e) < 0) {
+		log_warnx("journals of gone workers wait for the database: %s", err_msg(e));
+		err_free(&e);
+	}
+	db_free(db);
+}
+
+static int serve_forever(void)
+{
+	struct worker *workers;
+	pthread_t *tids;
+	sigset_t set;
+	struct err *e = NULL;
+	int sig = 0, n = app->cfg.threads;
+
+	if (make_dirs(&app->cfg, &e) < 0 || auth_master_load(app->cfg.master_key, 1,
+							      app->master_key, &e) < 0)
+		fatalx("%s", err_msg(e));
+	app->journal = journal_open(app->cfg.journal_dir, &e);
+	if (app->journal == NULL)
+		fatalx("%s", err_msg(e));
+	replay_at_start();
+	if (FCGX_Init() != 0)
+		fatalx("FCGX_Init failed");
+	/* Threads inherit this mask: only main receives TERM/INT, by sigwait. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (journal_start_writer(app->journal, &app->cfg, &e) < 0)
+		fatalx("%s", err_msg(e));
+	workers = xcalloc((size_t)n, sizeof(*workers));
+	tids = xcalloc((size_t)n, sizeof(*tids));
+	for (int i = 0; i < n; i++) {
+		workers[i].id = i;
+		if (pthread_create(&tids[i], NULL, worker_main, &workers[i]) != 0)
+			fatal("pthread_create");
+	}
+	log_info("serving with %d threads", n);
+	do {
+		if (sigwait(&set, &sig) != 0)
+			break;
+	} while (sig == SIGHUP);
+	log_info("signal %d: finishing requests in flight", sig);
+	FCGX_ShutdownPending();
+	shutdown(0, SHUT_RDWR);
+	for (int i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+	journal_close(app->journal, SHUTDOWN_FLUSH_MS);
+	app->journal = NULL;
+	free(workers);
+	free(tids);
+	log_info("stopped");
+	return 0;
+}
+
+/* ---------------------------------------------------------- CLI modes */
+
+static int create_key(const char *name)
+{
+	char akid[AUTH_AKID_LEN + 1], key[AUTH_KEY_LEN + 1], hash[65];
+	struct err *e = NULL;
+	struct db *db;
+	long long id = 0;
+
+	if (!auth_name_valid(name)) {
+		fprintf(stderr, "lambda-api: key name must be 1-64 printable ASCII characters\n");
+		return 1;
+	}
+	db_thread_init();
+	db = db_new(&app->cfg);
+	if (auth_master_load(app->cfg.master_key, 1, app->master_key, &e) < 0 ||
+	    auth_key_new(app->master_key, akid, key, hash, &e) < 0 ||
+	    db_key_insert(db, name, akid, hash, &id, &e) < 0) {
+		fprintf(stderr, "lambda-api: %s\n", err_msg(e));
+		err_free(&e);
+		db_free(db);
+		return 1;
+	}
+	db_free(db);
+	printf("%s\n", key);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: lambda-api [-c CONF] [-t | --create-key NAME]\n"
+		   "  -c, --config CONF     configuration file (default: $LAMBDA_CONF)\n"
+		   "  -t, --check           validate the configuration and exit\n"
+		   "      --create-key NAME print a new API key (keep it: it is shown once)\n"
+		   "  -h, --help            this text\n"
+		   "Without -t or --create-key it serves FastCGI on fd 0 (spawned by lighttpd).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, 't'},
+		{"create-key", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *conf = NULL, *key_name = NULL;
+	struct err *e = NULL;
+	int check = 0, c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:th", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf = optarg; break;
+		case 't': check = 1; break;
+		case 'k': key_name = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	app = &the_app;
+	if (config_load(&app->cfg, conf, &e) < 0) {
+		fprintf(stderr, "lambda-api: %s\n", err_msg(e));
+		err_free(&e);
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		config_free(&app->cfg);
+		return 0;
+	}
+	log_init("lambda-api", app->cfg.log_level);
+	db_library_init();
+	rc = key_name != NULL ? create_key(key_name) : serve_forever();
+	config_free(&app->cfg);
+	return rc;
+}

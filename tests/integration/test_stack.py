@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""The stack as a whole: health, supervision of the executor, MariaDB going
+away under the API (503 within 2 s, recovery on its own), a restart of the
+whole stack with data intact, and scripts/down.sh leaving nothing behind."""
+
+import os
+import time
+
+import harness as h
+
+t = h.Tap()
+
+CODE = "def handler(event, context):\n    return {'echo': event}\n"
+FN = h.unique_name("stack")
+
+
+def functions_status():
+    return h.status_of("GET", "/api/functions", timeout=10)
+
+
+def error_shape_ok(body):
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("error"), dict)
+        and isinstance(body["error"].get("code"), str)
+        and isinstance(body["error"].get("message"), str)
+    )
+
+
+@t.test("GET /api/health answers 200 with a JSON object, without a key")
+def _():
+    status, hdrs, body = h.api("GET", "/api/health", key=None)
+    h.check_eq(status, 200, "status")
+    h.check(isinstance(body, dict), f"body is not a JSON object: {body!r}")
+
+
+@t.test("the executor is supervised: after SIGKILL a new one serves within 10 s")
+def _():
+    old = h.read_pid("executor")
+    h.check(old is not None, "no executor running (var/run/executor.pid)")
+    h.stack("kill", "executor")
+    new = h.wait_until(
+        lambda: (p := h.read_pid("executor")) and p != old
+        and os.path.exists(os.path.join(h.VAR, "run", "executor.sock")) and p,
+        timeout=10,
+    )
+    h.check(new, f"no new executor 10 s after killing {old}")
+    h.check(not h.pid_alive(old), f"killed executor {old} still alive")
+
+
+def db_down_then_back(action, label):
+    h.check_eq(functions_status(), 200, "GET /api/functions before the fault")
+    h.stack(action, "mariadb")
+    try:
+        t0 = time.monotonic()
+        status, _, body = h.api("GET", "/api/functions", timeout=10)
+        took = time.monotonic() - t0
+        h.check(status == 503, f"with MariaDB {label}: status {status}, body {body!r}")
+        h.check(took < 2.0, f"503 took {took:.2f} s (limit 2 s)")
+        h.check(error_shape_ok(body), f"503 body is not the JSON error shape: {body!r}")
+    finally:
+        h.stack("start", "mariadb")
+    ok = h.wait_until(lambda: functions_status() == 200, timeout=15, interval=0.2)
+    h.check(ok, "the API did not recover within 15 s of MariaDB's return")
+
+
+@t.test("MariaDB stopped under the API: 503 within 2 s, recovers by itself")
+def _():
+    db_down_then_back("stop", "stopped")
+
+
+@t.test("mariadbd SIGKILLed under the API: 503 within 2 s, recovers by itself")
+def _():
+    db_down_then_back("kill", "killed")
+
+
+def get_function():
+    status, _, body = h.api("GET", f"/api/functions/{FN}")
+    return status, body
+
+
+def get_code():
+    status, _, body = h.api("GET", f"/api/functions/{FN}/code")
+    if isinstance(body, dict):
+        body = body.get("code")
+    elif isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    return status, body
+
+
+@t.test("a function survives a restart of the whole stack")
+def _():
+    status, _, body = h.api(
+        "POST",
+        "/api/functions",
+        {"name": FN, "runtime": "python", "handler": "main.handler", "code": CODE, "timeout": 3},
+    )
+    h.check_eq(status, 201, f"create status (body {body!r})")
+    s1, before = get_function()
+    h.check_eq(s1, 200, "GET before restart")
+    h.stack("restart", "all")
+    up = h.wait_until(lambda: functions_status() == 200, timeout=20, interval=0.2)
+    h.check(up, "the API did not answer 200 within 20 s of the restart")
+    s2, after = get_function()
+    h.check_eq(s2, 200, "GET after restart")
+    for k in ("name", "runtime", "handler", "version"):
+        h.check_eq(after.get(k), before.get(k), f"field {k} after restart")
+    h.check_eq(get_code(), (200, CODE), "code after restart")
+
+
+@t.test("scripts/down.sh leaves no process of the stack behind")
+def _():
+    workers = h.api_workers()
+    h.check(workers, "no FastCGI worker of this stack before down.sh")
+    h.script("down.sh")
+    h.check_eq(h.api_workers(), [], "lambda-api workers of this stack after down.sh")
+    for name in ("mysql", "executor", "executor-supervisor", "lighttpd"):
+        h.check_eq(h.read_pid(name), None, f"{name} process after down.sh")
+    for pid in workers:
+        h.check(not h.pid_alive(pid), f"worker {pid} still alive")
+    h.check_eq(h.status_of("GET", "/api/health", key=None, timeout=3), 0, "HTTP after down.sh")
+
+
+@t.test("after down.sh the stack starts again with its data")
+def _():
+    h.stack("start", "all")
+    up = h.wait_until(lambda: functions_status() == 200, timeout=20, interval=0.2)
+    h.check(up, "the API did not answer 200 within 20 s")
+    status, body = get_function()
+    h.check_eq(status, 200, f"GET /api/functions/{FN} (body {body!r})")
+    status, _, _ = h.api("DELETE", f"/api/functions/{FN}")
+    h.check_eq(status, 204, "DELETE")
+
+
+t.done()

@@ -1,0 +1,325 @@
+/* executor/pool.c without docker: the state machine's transitions and their
+ * bookkeeping, capacity and LRU eviction order, the choice of container and
+ * the cold reason, keep-alive expiry, the concurrency cap, a full queue. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../executor/pool.c"
+
+static struct xconfig cfg;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&P.ctrs, 0, sizeof(P) - offsetof(__typeof__(P), ctrs));
+	xconfig_defaults(&cfg);
+	cfg.prewarm_min = 0;
+	P.cfg = &cfg;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
+		if (c->state != CTR_DEAD)
+			pool_ctr_set_state(c, CTR_DEAD);
+	sweep_dead();
+	while (P.fps != NULL) {
+		struct fnpool *fp = P.fps;
+		P.fps = fp->next;
+		free(fp->name);
+		free(fp);
+	}
+	while (P.reap_head != NULL) {
+		struct reap *r = P.reap_head;
+		P.reap_head = r->next;
+		free(r->id);
+		free(r);
+	}
+	P.reap_tail = NULL;
+	xconfig_free(&cfg);
+	return 0;
+}
+
+static struct call *mkcall(long id, int version, long memory_mb)
+{
+	struct call *c = xcalloc(1, sizeof(*c));
+
+	c->fn.id = id;
+	c->fn.version = version;
+	c->fn.name = "f";
+	c->fn.runtime = RT_PYTHON;
+	c->fn.memory_mb = memory_mb;
+	c->fn.timeout_ms = 1000;
+	c->isolation = ISO_DOCKER;
+	c->request_id = "r";
+	c->code_bytes = 10;
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&c->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	logcap_init(&c->stderr_cap, 1024);
+	return c;
+}
+
+/* An idle warm container of fp, used last at `used`. */
+static struct ctr *warm(struct fnpool *fp, double used)
+{
+	struct ctr *c = ctr_new(fp, RT_PYTHON, ISO_DOCKER, 128);
+
+	c->inited = 1;
+	assert_int_equal(pool_ctr_set_state(c, CTR_LOADING), 0);
+	assert_int_equal(pool_ctr_set_state(c, CTR_BUSY), 0);
+	assert_int_equal(pool_ctr_set_state(c, CTR_IDLE), 0);
+	c->last_used_ms = used;
+	return c;
+}
+
+static void test_transitions(void **state)
+{
+	struct call *call = mkcall(1, 1, 128);
+	struct fnpool *fp = fp_get(call);
+	struct ctr *c = ctr_new(fp, RT_PYTHON, ISO_DOCKER, 128);
+
+	(void)state;
+	assert_int_equal(c->state, CTR_CREATING);
+	assert_int_equal(fp->ncreating, 1);
+	assert_int_equal(fp->nlive, 1);
+	assert_int_equal(P.nlive, 1);
+	assert_int_equal(P.mem_mb, 128);
+	/* refused: nothing changes */
+	assert_int_equal(pool_ctr_set_state(c, CTR_BUSY), -1);
+	assert_int_equal(c->state, CTR_CREATING);
+	assert_int_equal(pool_ctr_set_state(c, CTR_LOADING), 0);
+	assert_int_equal(fp->ncreating, 0);
+	assert_int_equal(pool_ctr_set_state(c, CTR_IDLE), -1); /* LOADING -> IDLE: no */
+	assert_int_equal(pool_ctr_set_state(c, CTR_BUSY), 0);
+	assert_int_equal(pool_ctr_set_state(c, CTR_CREATING), -1);
+	assert_int_equal(pool_ctr_set_state(c, CTR_IDLE), 0);
+	assert_int_equal(pool_ctr_set_state(c, CTR_DRAINING), -1); /* idle ones die at once */
+	assert_int_equal(pool_ctr_set_state(c, CTR_BUSY), 0);
+	assert_int_equal(pool_ctr_set_state(c, CTR_DRAINING), 0);
+	assert_int_equal(fp->nlive, 0); /* draining: no longer counts for its function */
+	assert_int_equal(P.nlive, 1);   /* ... but still holds capacity */
+	assert_int_equal(pool_ctr_set_state(c, CTR_BUSY), -1); /* a drained one never serves */
+	assert_int_equal(pool_ctr_set_state(c, CTR_IDLE), -1);
+	assert_int_equal(pool_ctr_set_state(c, CTR_DEAD), 0);
+	assert_int_equal(P.nlive, 0);
+	assert_int_equal(P.mem_mb, 0);
+	for (int s = 0; s < CTR_NSTATES; s++)
+		if (s != CTR_DEAD)
+			assert_int_equal(pool_ctr_set_state(c, (enum ctr_state)s), -1);
+	call_free(call);
+}
+
+static void test_lru_eviction_order(void **state)
+{
+	struct call *a = mkcall(1, 1, 128), *b = mkcall(2, 1, 128), *n = mkcall(3, 1, 128);
+	struct fnpool *fa = fp_get(a), *fb = fp_get(b);
+	struct ctr *c1 = warm(fa, 300), *c2 = warm(fb, 100), *c3 = warm(fa, 200);
+	struct ctr *got;
+
+	(void)state;
+	cfg.max_containers = 3;
+	assert_ptr_equal(lru_victim(), c2);
+	/* a third function needs room: the least recently used goes first */
+	got = acquire(fp_get(n), n);
+	assert_non_null(got);
+	assert_int_equal(c2->state, CTR_DEAD);
+	assert_int_equal(c1->state, CTR_IDLE);
+	assert_int_equal(c3->state, CTR_IDLE);
+	assert_true(fb->evicted);
+	assert_string_equal(n->cold_reason, "no_pool");
+	/* and the next one: c3 (200) before c1 (300) */
+	assert_ptr_equal(lru_victim(), c3);
+	/* memory cap: 3 x 128 used, cap 300 -> no room without eviction */
+	cfg.max_containers = 64;
+	cfg.max_memory_mb = 300;
+	assert_int_equal(make_room(128, 0), -1);
+	assert_int_equal(make_room(128, 1), 0);
+	assert_int_equal(c3->state, CTR_DEAD);
+	assert_int_equal(c1->state, CTR_DEAD);
+	/* busy containers are never evicted */
+	got->inited = 1;
+	assert_int_equal(make_room(300, 1), -1);
+	/* a function whose containers were evicted says so */
+	assert_null(find_idle(fb));
+	cfg.max_memory_mb = 200;
+	assert_null(acquire(fb, b)); /* no room */
+	cfg.max_memory_mb = 16384;
+	assert_non_null(acquire(fb, b));
+	assert_string_equal(b->cold_reason, "evicted");
+	call_free(a);
+	call_free(b);
+	call_free(n);
+}
+
+static void test_acquire_warm_mru_and_scale(void **state)
+{
+	struct call *a = mkcall(1, 1, 128);
+	struct fnpool *fp = fp_get(a);
+	struct ctr *old = warm(fp, 100), *recent = warm(fp, 200), *got;
+
+	(void)state;
+	got = acquire(fp, a);
+	assert_ptr_equal(got, recent); /* most recently used: warmest caches */
+	assert_int_equal(got->state, CTR_BUSY);
+	assert_false(a->cold);
+	got = acquire(fp, a);
+	assert_ptr_equal(got, old);
+	got = acquire(fp, a); /* all busy: scale up */
+	assert_non_null(got);
+	assert_int_equal(got->state, CTR_CREATING);
+	assert_true(a->cold);
+	assert_string_equal(a->cold_reason, "scale_up");
+	/* one start at a time per function while its queue is short */
+	assert_null(acquire(fp, a));
+	/* the per-function concurrency cap */
+	fp->ncreating = 0;
+	fp->concurrency = 3;
+	assert_null(acquire(fp, a));
+	fp->concurrency = 4;
+	assert_non_null(acquire(fp, a));
+	call_free(a);
+}
+
+static void test_versions_never_mix(void **state)
+{
+	struct call *v1 = mkcall(7, 1, 128), *v2 = mkcall(7, 2, 128), *other = mkcall(8, 1, 128);
+	struct fnpool *f1 = fp_get(v1);
+	struct ctr *c1 = warm(f1, 100), *busy = warm(f1, 100), *got;
+	struct fnpool *f2, *fo;
+
+	(void)state;
+	assert_int_equal(pool_ctr_set_state(busy, CTR_BUSY), 0);
+	fo = fp_get(other);
+	got = acquire(fo, other); /* function 8 never gets function 7's idle container */
+	assert_ptr_not_equal(got, c1);
+	f2 = fp_get(v2); /* version 2 appears: version 1 retires */
+	assert_true(f1->retired);
+	assert_int_equal(c1->state, CTR_DEAD);
+	assert_int_equal(busy->state, CTR_DRAINING);
+	got = acquire(f2, v2);
+	assert_non_null(got);
+	assert_ptr_not_equal(got, busy);
+	assert_string_equal(v2->cold_reason, "new_version");
+	/* the drained one dies when its call gives it back */
+	pool_release(busy, 1);
+	assert_int_equal(busy->state, CTR_DEAD);
+	call_free(v1);
+	call_free(v2);
+	call_free(other);
+}
+
+static void test_prewarmed_generic(void **state)
+{
+	struct call *a = mkcall(1, 1, 128), *big = mkcall(2, 1, 256);
+	struct fnpool *fp = fp_get(a), *fbig = fp_get(big);
+	struct ctr *g = ctr_new(NULL, RT_PYTHON, ISO_DOCKER, 128), *got;
+
+	(void)state;
+	assert_int_equal(pool_ctr_set_state(g, CTR_IDLE), 0);
+	got = acquire(fbig, big); /* memory differs: not the generic one */
+	assert_ptr_not_equal(got, g);
+	got = acquire(fp, a);
+	assert_ptr_equal(got, g);
+	assert_ptr_equal(g->fp, fp);
+	assert_int_equal(g->state, CTR_LOADING);
+	assert_string_equal(a->cold_reason, "prewarmed");
+	assert_int_equal(fp->nlive, 1);
+	call_free(a);
+	call_free(big);
+}
+
+static void test_keepalive_expiry(void **state)
+{
+	struct call *a = mkcall(1, 1, 128), *b = mkcall(2, 1, 128);
+	struct fnpool *fa = fp_get(a), *fb;
+	struct ctr *stale = warm(fa, mono_ms_f() - 5000), *fresh;
+
+	(void)state;
+	b->fn.keepalive_s = 10; /* per-function override */
+	fb = fp_get(b);
+	fresh = warm(fb, mono_ms_f() - 5000);
+	cfg.keepalive_s = 4;
+	pool_tick(); /* takes the lock itself */
+	assert_int_equal(fa->nlive, 0);
+	assert_true(fa->evicted);
+	assert_int_equal(fresh->state, CTR_IDLE);
+	(void)stale; /* freed by the sweep */
+	call_free(a);
+	call_free(b);
+}
+
+static void test_queue_full(void **state)
+{
+	struct call *a = mkcall(1, 1, 128);
+	struct fnpool *fp = fp_get(a);
+
+	(void)state;
+	cfg.queue_max = 0;
+	fp->concurrency = 1;
+	a->fn.concurrency = 1;
+	{
+		struct ctr *c = warm(fp, 1);
+		pool_ctr_set_state(c, CTR_BUSY);
+	}
+	a->deadline_ms = mono_ms() + 1000;
+	pool_invoke(a);
+	assert_null(a->result);
+	assert_string_equal(a->err_code, "too_many_requests");
+	assert_int_equal(a->retry_after, 1);
+	assert_int_equal(P.inflight, 0);
+	call_free(a);
+}
+
+static void test_queue_timeout(void **state)
+{
+	struct call *a = mkcall(1, 1, 128);
+	struct fnpool *fp = fp_get(a);
+	const cJSON *err;
+	double t0 = mono_ms_f();
+
+	(void)state;
+	a->fn.concurrency = 1;
+	{
+		struct ctr *c = warm(fp, 1);
+		pool_ctr_set_state(c, CTR_BUSY);
+	}
+	a->arrive_ms = t0;
+	a->deadline_ms = (long long)t0 + 200;
+	a->fn.timeout_ms = 200;
+	pool_invoke(a); /* waits in the queue: queue time counts against the timeout */
+	assert_true(mono_ms_f() - t0 >= 190);
+	assert_non_null(a->result);
+	assert_string_equal(cJSON_GetObjectItem(a->result, "status")->valuestring, "timeout");
+	err = cJSON_GetObjectItem(a->result, "error");
+	assert_string_equal(cJSON_GetObjectItem(err, "errorMessage")->valuestring,
+			    "Task timed out after 0.20 seconds");
+	assert_int_equal(P.queued, 0);
+	call_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lru_eviction_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_acquire_warm_mru_and_scale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_versions_never_mix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prewarmed_generic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_timeout, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
