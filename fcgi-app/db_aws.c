@@ -2,6 +2,7 @@
  * Prepared statements only; strings are never spliced. */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,6 +168,9 @@ static const char SQL_EV_MARK[] =
 static const char SQL_EV_FINISH[] =
 	"UPDATE event_queue SET state = ?, result_status = ?, error = ?, finished_at = "
 	"CURRENT_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_EV_REQUEUE[] =
+	"UPDATE event_queue SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
+	"WHERE id = ? AND state = 'running'";
 static const char SQL_EV_RUNNING[] =
 	"SELECT id, request_id, function_id, function_name, '', claimed_by FROM event_queue "
 	"WHERE state = 'running' ORDER BY id";
@@ -262,6 +266,13 @@ int db_aws_event_finish(struct db *db, long long id, const char *state, const ch
 				DBP_I64(id)};
 
 	return db_exec(db, SQL_EV_FINISH, p, 4, NULL, NULL, e);
+}
+
+int db_aws_event_requeue(struct db *db, long long id, struct err **e)
+{
+	struct db_param p = DBP_I64(id);
+
+	return db_exec(db, SQL_EV_REQUEUE, &p, 1, NULL, NULL, e);
 }
 
 struct ev_ctx {

@@ -74,6 +74,8 @@ int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out
  * status and an error text (either may be NULL). */
 int db_aws_event_finish(struct db *db, long long id, const char *state, const char *status,
 			const char *error, struct err **e);
+/* Puts a claimed event back in the queue (it did not run). */
+int db_aws_event_requeue(struct db *db, long long id, struct err **e);
 /* Calls fn for every running event (claimed_by filled); fn's non-zero
  * return stops. */
 typedef int (*db_aws_event_cb)(const struct aws_event *ev, void *arg);
