@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_query(const struct request *req)
 {
-	static const char *const names[] = {"limit", "cursor", "function", "status", "isolation",
-					    "key", ""};
+	static const char *const names[] = {"limit",     "cursor", "function", "status",
+	                                    "isolation", "key",    ""};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct err *e = NULL;
 		char *v = NULL;
