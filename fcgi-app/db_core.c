@@ -640,10 +640,7 @@ static const char SQL_METRICS_RAW[] =
                                                 "status <> 'success', error_message FROM "
                                                 "invocations WHERE (? = 0 OR function_id = ?) "
                                                 "AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
-static const char SQL_METRICS_SUMMARY[] =
-    "SELECT function_id, COUNT(*), AVG(total_ms) / 1000.0, SUM(status <> 'success') "
-    "FROM invocations WHERE (? = 0 OR function_id = ?) GROUP BY function_id "
-    "ORDER BY function_id";
+
 
 static int raw_row(const struct db_row *r, void *arg)
 {
@@ -673,21 +670,3 @@ int db_metrics_raw(struct db *db, long long function_id, long long before_id, in
 	return 0;
 }
 
-static int summary_row(const struct db_row *r, void *arg)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "function_id", db_row_double(r, 0));
-	cJSON_AddNumberToObject(o, "total_calls", db_row_double(r, 1));
-	cJSON_AddNumberToObject(o, "avg_time", db_row_double(r, 2));
-	cJSON_AddNumberToObject(o, "error_count", db_row_double(r, 3));
-	cJSON_AddItemToArray(arg, o);
-	return 0;
-}
-
-int db_metrics_summary(struct db *db, long long function_id, cJSON *arr, struct err **e)
-{
-	struct db_param p[2] = {DBP_I64(function_id), DBP_I64(function_id)};
-
-	return db_query(db, SQL_METRICS_SUMMARY, p, 2, summary_row, arr, e) < 0 ? -1 : 0;
-}

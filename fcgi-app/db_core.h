@@ -68,7 +68,5 @@ cJSON *db_inv_get(struct db *db, const char *request_id, struct err **e);
  * error_message), newest first, optionally for one function. */
 int db_metrics_raw(struct db *db, long long function_id, long long before_id, int limit, cJSON *arr,
                    long long *last, struct err **e);
-/* Per function: function_id, total_calls, avg_time, error_count. */
-int db_metrics_summary(struct db *db, long long function_id, cJSON *arr, struct err **e);
 
 #endif
