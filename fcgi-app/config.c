@@ -41,7 +41,7 @@ const struct config_entry config_table[] = {
     {"api.journal_flush_ms", CONF_INT, OFF(journal_flush_ms), "50", 1, 50},
     {"api.exec_connect_timeout_ms", CONF_INT, OFF(exec_connect_timeout_ms), "1000", 10, 60000},
     {"api.exec_ping_timeout_ms", CONF_INT, OFF(exec_ping_timeout_ms), "1000", 10, 60000},
-    {"api.exec_margin_ms", CONF_INT, OFF(exec_margin_ms), "5000", 0, 600000},
+    {"api.exec_margin_ms", CONF_INT, OFF(exec_margin_ms), "30000", 0, 600000},
 };
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
 
