@@ -23,6 +23,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "cleanup.h"
+#include "code_store.h"
 #include "conf.h"
 #include "db.h"
 #include "db_core.h"
@@ -33,6 +34,7 @@
 #include "request.h"
 #include "router.h"
 #include "xalloc.h"
+#include "zip.h"
 
 #define SHUTDOWN_FLUSH_MS 5000
 
@@ -309,6 +311,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	app = &the_app;
+	code_zip_unpack = zip_unpack_dir;
 	if (config_load(&app->cfg, conf, &e) < 0) {
 		fprintf(stderr, "lambda-api: %s\n", err_msg(e));
 		err_free(&e);

@@ -5,12 +5,15 @@ errors, timeouts with both messages, a new version after an update, the
 records, and the executor dying mid-call (503, recorded `internal`, then
 back by itself)."""
 
+import base64
+import io
 import json
 import os
 import sys
 import threading
 import time
 import uuid
+import zipfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -103,6 +106,17 @@ seedjs = api.post("/api/functions", {"name": f"seedjs-{sfx}", "language": "javas
                                      }).json
 r = api.post("/api/functions/execute", {"id": seedjs["id"], "args": ["1", "2"]}, timeout=60)
 t.ok(r.status == 200 and "1+2" in (r.json or {}).get("output", ""), "seed javascript: argv", r)
+
+# zip code: unpacked, then run from its directory
+zbuf = io.BytesIO()
+with zipfile.ZipFile(zbuf, "w") as z:
+    z.writestr("pkg/mod.py", "from pkg.helper import VALUE\ndef fn(e, c):\n    return VALUE\n")
+    z.writestr("pkg/helper.py", "VALUE = 42\n")
+    z.writestr("pkg/__init__.py", "")
+zfn = create("zip", runtime="python", handler="pkg/mod.fn",
+             code_zip=base64.b64encode(zbuf.getvalue()).decode())
+r = api.post(f"/api/functions/{zfn['id']}/invoke", {}, timeout=60)
+t.eq((r.status, r.json and r.json.get("result")), (200, 42), "zip function with two modules")
 
 # an update is served by the new version
 api.put(f"/api/functions/{py['id']}", {"code": PY.replace("'echo'", "'echo2'")})
