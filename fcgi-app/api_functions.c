@@ -15,7 +15,8 @@
 
 static struct fn_limits limits(void)
 {
-	struct fn_limits l = {(size_t)app->cfg.max_code_bytes, (size_t)app->cfg.max_env_bytes};
+	struct fn_limits l = {(size_t)app->cfg.max_code_bytes, (size_t)app->cfg.max_env_bytes,
+	                      (size_t)app->cfg.max_zip_bytes};
 
 	return l;
 }

@@ -33,6 +33,7 @@ const struct config_entry config_table[] = {
      * in base64 JSON fits, and the app's own cap answers first */
     {"api.max_body_bytes", CONF_LONG, OFF(max_body_bytes), "71303168", 1024, 1LL << 30},
     {"api.max_code_bytes", CONF_LONG, OFF(max_code_bytes), "4194304", 1, 1LL << 30},
+    {"api.max_zip_bytes", CONF_LONG, OFF(max_zip_bytes), "52428800", 22, 1LL << 30},
     {"api.max_env_bytes", CONF_LONG, OFF(max_env_bytes), "4096", 2, 1 << 20},
     {"api.max_event_bytes", CONF_LONG, OFF(max_event_bytes), "6291456", 2, 1LL << 30},
     {"api.journal_dir", CONF_STR, OFF(journal_dir), NULL, 0, 0},

@@ -292,7 +292,7 @@ static int parse_code(const cJSON *root, const struct fn_limits *lim, struct fun
 		if (want_string(zip, "code_zip", e) < 0)
 			return -1;
 		if (crypt_base64_decode(zip->valuestring, strlen(zip->valuestring),
-		                        lim->max_code_bytes, &bytes, &n, e) < 0)
+		                        lim->max_zip_bytes, &bytes, &n, e) < 0)
 			return err_wrap(e, "code_zip");
 		f->code = (char *)bytes;
 		f->code_len = n;

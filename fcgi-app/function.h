@@ -59,8 +59,9 @@ struct function {
 };
 
 struct fn_limits {
-	size_t max_code_bytes;
-	size_t max_env_bytes;
+	size_t max_code_bytes; /* source text */
+	size_t max_env_bytes;  /* env as compact JSON */
+	size_t max_zip_bytes;  /* a zip archive, decoded */
 };
 
 /* Parses and validates a create (for_update = 0: required fields and

@@ -11,10 +11,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "crypt.h"
 #include "function.h"
 #include "xalloc.h"
 
-static const struct fn_limits lim = {64, 40};
+static const struct fn_limits lim = {64, 40, 64};
 
 static int parse(const char *body, int upd, struct function *f, struct err **e)
 {
@@ -145,6 +146,22 @@ static void test_code_env_caps(void **state)
 	    "code: required (source text in 'code' or a base64 zip in 'code_zip')");
 	bad("{\"name\":\"n\"," BASE ",\"code_zip\":\"UEs=\"}", ERR_INVALID,
 	    "code: give either code (text) or code_zip (base64), not both");
+	/* the zip cap (64 here) applies to the decoded archive: 64 bytes is
+	 * 88 base64 characters, 65 bytes 88 with one '=' less */
+	{
+		char *b64 = crypt_base64(
+		    "0123456789012345678901234567890123456789012345678901234567890123", 64);
+		char *b65 = crypt_base64(
+		    "01234567890123456789012345678901234567890123456789012345678901234", 65);
+		snprintf(body, sizeof(body),
+		         "{\"name\":\"n\",\"runtime\":\"python\",\"code_zip\":\"%s\"}", b64);
+		ok(body);
+		snprintf(body, sizeof(body),
+		         "{\"name\":\"n\",\"runtime\":\"python\",\"code_zip\":\"%s\"}", b65);
+		bad(body, ERR_TOO_LARGE, "code_zip: decodes to 65 bytes, the limit is 64");
+		free(b64);
+		free(b65);
+	}
 	bad("{\"name\":\"n\",\"runtime\":\"python\",\"code_zip\":\"!!!!\"}", ERR_INVALID,
 	    "code_zip: not base64: bad character at 0");
 	/* {"A":"<32 x v>"} is 40 bytes */
