@@ -12,6 +12,10 @@ extern const struct route_table api_functions_routes;
 extern const struct route_table api_keys_routes;
 extern const struct route_table api_invoke_routes;
 extern const struct route_table api_invocations_routes;
+extern const struct route_table api_metrics_routes;
+
+/* GET /api/metrics/summary (api_metrics.c): the seed's shape plus percentiles. */
+void api_metrics_summary(struct request *req, struct reply *rep);
 
 #define API_LIMIT_DEFAULT 100
 #define API_LIMIT_MAX     1000

@@ -119,7 +119,6 @@ static void inv_get(struct request *req, struct reply *rep)
 
 static void metrics_raw(struct request *req, struct reply *rep)
 {
-	_cleanup_free_ char *name = NULL;
 	struct err *e = NULL;
 	long long fid = 0, cursor = 0, last = 0;
 	int limit;
@@ -138,27 +137,10 @@ static void metrics_raw(struct request *req, struct reply *rep)
 	reply_json_take(rep, 200, arr);
 }
 
-static void metrics_summary(struct request *req, struct reply *rep)
-{
-	struct err *e = NULL;
-	long long fid = 0;
-	cJSON *arr;
-
-	if (api_query_int(req, rep, "function_id", 1, 1LL << 62, 0, &fid) < 0)
-		return;
-	arr = cJSON_CreateArray();
-	if (db_metrics_summary(req->w->db, fid, arr, &e) < 0) {
-		cJSON_Delete(arr);
-		api_fail(rep, &e);
-		return;
-	}
-	reply_json_take(rep, 200, arr);
-}
-
 static const struct route routes[] = {
 	{"GET", "/api/invocations", auth_bearer, inv_list},
 	{"GET", "/api/invocations/{}", auth_bearer, inv_get},
 	{"GET", "/api/metrics", auth_bearer, metrics_raw},
-	{"GET", "/api/metrics/summary", auth_bearer, metrics_summary},
+	{"GET", "/api/metrics/summary", auth_bearer, api_metrics_summary},
 };
 ROUTE_TABLE(api_invocations_routes, routes);

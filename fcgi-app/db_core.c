@@ -9,9 +9,13 @@
 #include "buf.h"
 #include "cleanup.h"
 #include "db_core.h"
+#include "db_metrics.h"
+#include "log.h"
 #include "xalloc.h"
 
-#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
+#define TS(col)                                                                                    \
+	"CONCAT(DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.'), LPAD(MICROSECOND(" col ") DIV 1000, 3, "   \
+	"'0'), 'Z')"
 
 /* ============================================================ functions */
 
@@ -461,9 +465,20 @@ static int insert_inv_chunk(struct db *db, cJSON *const *recs, int n, struct err
 	_cleanup_free_ char *sql = multi_insert_sql(INV_INSERT_HEAD, n, INV_NCOLS);
 	_cleanup_free_ struct db_param *p = xcalloc((size_t)n * INV_NCOLS, sizeof(*p));
 
+	unsigned long long affected = 0;
+	struct err *e2 = NULL;
+
 	for (int i = 0; i < n; i++)
 		inv_params(recs[i], p + (size_t)i * INV_NCOLS);
-	return db_exec_once(db, sql, p, n * INV_NCOLS, NULL, e);
+	if (db_exec_once(db, sql, p, n * INV_NCOLS, &affected, e) < 0)
+		return -1;
+	/* The metrics rollup (db_metrics.c) is derived data: a failure there
+	 * must not make the writer retry records that are safely stored. */
+	if (db_metrics_rollup_inserted(db, recs, n, affected, &e2) < 0) {
+		log_warnx("metrics rollup of %d records: %s", n, err_msg(e2));
+		err_free(&e2);
+	}
+	return 0;
 }
 
 static int insert_logs_chunk(struct db *db, cJSON *const *recs, int n, struct err **e)

@@ -10,10 +10,10 @@ import * as fmt from '../format.js';
 export async function loadAllFunctions(signal) {
   const out = [];
   let cursor = null;
-  for (let page = 0; page < 20; page += 1) {
-    const d = await api.get('/api/functions', { limit: 100, cursor }, { signal });
-    out.push(...api.listOf(d, 'functions').map(normFunction));
-    cursor = api.nextCursor(d);
+  for (let page = 0; page < 50; page += 1) {
+    const pg = await api.getPage('/api/functions', { limit: 100, cursor }, { signal }, 'functions');
+    out.push(...pg.items.map(normFunction));
+    cursor = pg.next;
     if (!cursor) break;
   }
   return out;
