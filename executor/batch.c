@@ -351,9 +351,10 @@ static int death_cause(struct run *r, const char **status, const char **type, ch
 		usleep(20000);
 	}
 	*type = "Runtime.ExitError";
-	/* Measured under runc and runsc: a memory-limit kill sets OOMKilled
-	 * (exit 137); an outside SIGKILL gives exit 137 without it: "killed". */
-	if (st.oom_killed) {
+	/* A memory-limit kill sets OOMKilled with exit 137 under runc; under
+	 * runsc OOMKilled is sometimes missing (measured), so exit 137 counts as
+	 * OOM too.  An outside SIGKILL is therefore reported as oom as well. */
+	if (st.oom_killed || st.exit_code == 137) {
 		*status = "oom";
 		*type = "Runtime.OutOfMemory";
 		snprintf(msg, msg_size, "Runtime exited with error: out of memory (limit %ld MB)",
