@@ -107,7 +107,7 @@ export function seriesKpis(prefix) {
     k.err.sub.textContent = ERROR_STATUSES.filter((s) => bs[s]).map((s) => `${s} ${bs[s]}`).join(' · ') || 'no errors';
     k.lat.value.textContent = calls ? `${fmt.ms(t.p50_ms)} / ${fmt.ms(t.p95_ms)} / ${fmt.ms(t.p99_ms)}` : '–';
     k.lat.value.classList.toggle('kpi-value-small', true);
-    k.lat.sub.textContent = series.source === 'rollup' ? 'from per-minute histograms' : 'exact';
+    k.lat.sub.textContent = series.source === 'rollup' ? 'approximate: from latency histograms' : 'exact, from every call';
     k.cold.value.textContent = calls ? fmt.pct(t.cold_rate ?? (t.cold || 0) / calls) : '–';
     k.cold.sub.textContent = `${fmt.int(t.cold || 0)} cold of ${fmt.int(calls)}`;
   }
