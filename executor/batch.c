@@ -244,6 +244,11 @@ static char *item_logs(struct call *it, const char *boot_logs, int boot_trunc, i
 
 	stderr_text = logcap_finish(&it->stderr_cap, &st_trunc);
 	logcap_init(&l, (size_t)it->stderr_cap.b.max);
+	if (it->init_logs != NULL) {
+		logcap_append(&l, it->init_logs, strlen(it->init_logs));
+		free(it->init_logs);
+		it->init_logs = NULL;
+	}
 	if (boot_logs != NULL)
 		logcap_append(&l, boot_logs, strlen(boot_logs));
 	logcap_append(&l, stderr_text, strlen(stderr_text));
@@ -326,25 +331,29 @@ static void item_result(struct run *r, struct call *it, cJSON *f)
 }
 
 /* The container went away on its own: why (OOM, a signal, an exit)?
- * Fills status, type and msg (msg of msg_size bytes). */
-static void death_cause(struct run *r, const char **status, const char **type, char *msg,
-			size_t msg_size)
+ * Fills status, type and msg (msg of msg_size bytes).  Returns -1 when the
+ * engine cannot say (it is down or forgot the container: a restart of
+ * dockerd), and the open items are then retried. */
+static int death_cause(struct run *r, const char **status, const char **type, char *msg,
+		       size_t msg_size)
 {
 	struct docker_state st = {0};
 	struct err *e = NULL;
 
 	for (int i = 0; i < 100; i++) { /* the engine records the exit a moment later */
 		if (docker_inspect(r->c->id, &st, &e) < 0) {
+			log_warnx("container %s: %s", r->c->short_id, err_msg(e));
 			err_free(&e);
-			st.exit_code = -1;
-			break;
+			return -1;
 		}
 		if (!st.running)
 			break;
 		usleep(20000);
 	}
 	*type = "Runtime.ExitError";
-	if (st.oom_killed || st.exit_code == 137) {
+	/* Measured under runc and runsc: a memory-limit kill sets OOMKilled
+	 * (exit 137); an outside SIGKILL gives exit 137 without it: "killed". */
+	if (st.oom_killed) {
 		*status = "oom";
 		*type = "Runtime.OutOfMemory";
 		snprintf(msg, msg_size, "Runtime exited with error: out of memory (limit %ld MB)",
@@ -356,6 +365,7 @@ static void death_cause(struct run *r, const char **status, const char **type, c
 		*status = "error";
 		snprintf(msg, msg_size, "Runtime exited with error: exit status %d", st.exit_code);
 	}
+	return 0;
 }
 
 /* Every open item gets the same outcome (start or init failed). */
@@ -394,6 +404,8 @@ static int start_and_init(struct run *r)
 	init = cJSON_CreateObject();
 	cJSON_AddStringToObject(init, "type", "init");
 	cJSON_AddItemToObject(init, "function", cJSON_Duplicate(lead->function, 1));
+	cJSON_AddNumberToObject(init, "log_cap_bytes", (double)r->cfg->log_cap_bytes);
+	cJSON_AddNumberToObject(init, "result_cap_bytes", (double)r->cfg->result_cap_bytes);
 	if (c->generic) {
 		cJSON *files = cJSON_AddArrayToObject(init, "files");
 		long long total = 0;
@@ -407,26 +419,32 @@ static int start_and_init(struct run *r)
 	} else {
 		cJSON_AddStringToObject(init, "code_path", "/var/task");
 	}
-	for (int i = 0; i < r->n; i++)
-		if (r->items[i]->deadline_ms > deadline)
-			deadline = r->items[i]->deadline_ms;
+	/* Starting the container and loading the code are not the function's
+	 * time (as on AWS, init has its own limit): the items' deadlines move
+	 * by what it took, once it is done. */
+	deadline = mono_ms() + r->cfg->init_timeout_ms;
 	if (chan_send_json(&c->ch, init, &e) < 0 || wait_frame(c, deadline, "init", &ans, &e) < 0) {
 		if (e->code == ERR_TIMEOUT) {
-			for (int i = 0; i < r->n; i++) {
-				char *m = call_timeout_message(r->items[i]);
-				item_finish_status(r, r->items[i], "timeout", "Runtime.Timeout", m);
-				free(m);
-			}
+			char m[96];
+			snprintf(m, sizeof(m), "Init timed out after %.2f seconds",
+				 (double)r->cfg->init_timeout_ms / 1000.0);
+			fail_all(r, "timeout", "Runtime.InitTimeout", m);
 		} else {
 			const char *status, *type;
 			char msg[160];
-			death_cause(r, &status, &type, msg, sizeof(msg));
-			fail_all(r, status, type, msg);
+			if (death_cause(r, &status, &type, msg, sizeof(msg)) == 0)
+				fail_all(r, status, type, msg);
 		}
 		err_free(&e);
 		return -1;
 	}
 	t = cJSON_GetObjectItemCaseSensitive(ans, "type");
+	{
+		/* what the module printed while loading goes to the lead's logs */
+		const cJSON *lg = cJSON_GetObjectItemCaseSensitive(ans, "logs");
+		if (cJSON_IsString(lg) && lg->valuestring[0] != '\0')
+			lead->init_logs = xstrdup(lg->valuestring);
+	}
 	if (strcmp(t->valuestring, "init_ok") != 0) {
 		const cJSON *er = cJSON_GetObjectItemCaseSensitive(ans, "error");
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(er, "errorMessage");
@@ -436,8 +454,12 @@ static int start_and_init(struct run *r)
 		return -1;
 	}
 	c->inited = 1;
-	for (int i = 0; i < r->n; i++)
-		r->items[i]->init_ms = mono_ms_f() - t0;
+	for (int i = 0; i < r->n; i++) {
+		struct call *it = r->items[i];
+		it->init_ms = mono_ms_f() - t0;
+		it->init_spent_ms += it->init_ms;
+		it->deadline_ms += (long long)it->init_ms;
+	}
 	return 0;
 }
 
@@ -487,6 +509,8 @@ static void on_deadline(struct run *r)
 		struct call *it = r->items[i];
 		if (!it->finished && it->deadline_ms <= now) {
 			char *m = call_timeout_message(it);
+			/* what counted against the timeout: queue and run, not init */
+			it->started_ms = it->arrive_ms + it->init_spent_ms;
 			item_finish_status(r, it, "timeout", "Runtime.Timeout", m);
 			free(m);
 		}
@@ -525,8 +549,8 @@ static void run_items(struct run *r)
 			const char *status, *type;
 			char msg[160];
 			err_free(&e);
-			death_cause(r, &status, &type, msg, sizeof(msg));
-			item_finish_status(r, cur, status, type, msg);
+			if (death_cause(r, &status, &type, msg, sizeof(msg)) == 0)
+				item_finish_status(r, cur, status, type, msg);
 			r->healthy = 0;
 			return;
 		}
@@ -576,6 +600,7 @@ void batch_lead(struct call *lead, struct ctr *c, const struct xconfig *cfg)
 		items[i]->batch_size = r.n;
 		items[i]->queue_ms = now - items[i]->arrive_ms;
 		items[i]->finished = 0;
+		items[i]->started_ms = now;
 		if (items[i] != lead) {
 			items[i]->cold = c->inited ? 0 : lead->cold;
 			items[i]->cold_reason = c->inited ? NULL : lead->cold_reason;

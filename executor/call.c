@@ -148,6 +148,7 @@ void call_free(struct call *c)
 	cJSON_Delete(c->req);
 	cJSON_Delete(c->result);
 	free(c->err_msg);
+	free(c->init_logs);
 	logcap_free(&c->stderr_cap);
 	pthread_cond_destroy(&c->cv);
 	free(c);

@@ -65,6 +65,7 @@ struct call {
 	const char *cold_reason; /* static string or NULL */
 	double queue_ms;
 	double init_ms;
+	double init_spent_ms;    /* container start + code loading: added to the deadline */
 	int batch_size;
 	cJSON *result;           /* the RESULT payload, owned (NULL: see err_code) */
 	const char *err_code;    /* ERROR frame code when result is NULL */
@@ -73,6 +74,7 @@ struct call {
 
 	/* while running: what the container's stderr adds to this call's logs */
 	struct logcap stderr_cap;
+	char *init_logs;         /* what the code printed while loading (this call's cold start) */
 	int finished;            /* in the current batch */
 	double started_ms;
 };

@@ -55,6 +55,7 @@ static const struct cfg_entry cfg_table[] = {
 	{"executor.batch_max", CFG_LONG, F(batch_max), "16", 1, 256},
 	{"executor.batch_wait_ms", CFG_LONG, F(batch_wait_ms), "0", 0, 1000},
 	{"executor.start_timeout_ms", CFG_LONG, F(start_timeout_ms), "30000", 1000, 300000},
+	{"executor.init_timeout_ms", CFG_LONG, F(init_timeout_ms), "10000", 100, 600000},
 	{"executor.memory_min_mb", CFG_LONG, F(memory_min_mb), "32", 16, 1048576},
 	{"executor.memory_max_mb", CFG_LONG, F(memory_max_mb), "10240", 16, 1048576},
 	{"executor.timeout_max_ms", CFG_LONG, F(timeout_max_ms), "900000", 100, 3600000},

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@ static struct {
 	struct reap *reap_head, *reap_tail;
 	int reaping;            /* removals queued or running */
 	int prewarming;         /* a pre-warm start is running */
-	long long prewarm_backoff_until;
+	long long prewarm_backoff_until[RT_COUNT][ISO_COUNT]; /* after a failed start */
 	long long calls_total;
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER,
        .reap_cv = PTHREAD_COND_INITIALIZER,
@@ -660,7 +661,7 @@ static void *prewarm_main(void *arg)
 		log_warnx("pre-warming a %s/%s container: %s", runtime_name(c->runtime),
 			  isolation_name(c->isolation), err_msg(e));
 		err_free(&e);
-		P.prewarm_backoff_until = mono_ms() + 10000;
+		P.prewarm_backoff_until[c->runtime][c->isolation] = mono_ms() + 30000;
 		pool_ctr_set_state(c, CTR_DEAD);
 	} else if (c->state == CTR_CREATING) {
 		pool_ctr_set_state(c, CTR_IDLE);
@@ -679,8 +680,7 @@ static void prewarm_step(void)
 {
 	int have[RT_COUNT][ISO_COUNT] = {{0}};
 
-	if (P.cfg->prewarm_min == 0 || P.prewarming || P.shutting ||
-	    mono_ms() < P.prewarm_backoff_until)
+	if (P.cfg->prewarm_min == 0 || P.prewarming || P.shutting)
 		return;
 	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
 		if (c->fp == NULL && (c->state == CTR_IDLE || c->state == CTR_CREATING))
@@ -690,7 +690,8 @@ static void prewarm_step(void)
 			pthread_t t;
 			struct ctr *c;
 
-			if (have[rt][iso] >= P.cfg->prewarm_min)
+			if (have[rt][iso] >= P.cfg->prewarm_min ||
+			    mono_ms() < P.prewarm_backoff_until[rt][iso])
 				continue;
 			if (make_room(P.cfg->prewarm_memory_mb, 0) < 0)
 				return;
@@ -711,6 +712,22 @@ static void prewarm_step(void)
 /* Housekeeping                                                        */
 /* ------------------------------------------------------------------ */
 
+/* An idle container whose stream ended (killed from outside, dockerd
+ * restarted): it must not be handed to a call. */
+static int idle_exited(struct ctr *c)
+{
+	struct pollfd pfd = {.fd = c->ch.fd, .events = POLLIN};
+	struct err *e = NULL;
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	if (chan_pump(&c->ch, &e) < 0) {
+		err_free(&e);
+		return 1;
+	}
+	return 0;
+}
+
 void pool_tick(void)
 {
 	double now = mono_ms_f();
@@ -718,7 +735,13 @@ void pool_tick(void)
 	pool_lock();
 	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
 		long ttl;
-		if (c->state != CTR_IDLE || c->fp == NULL)
+		if (c->state != CTR_IDLE)
+			continue;
+		if (c->has_chan && idle_exited(c)) {
+			evict(c, "exited while idle");
+			continue;
+		}
+		if (c->fp == NULL)
 			continue;
 		ttl = c->fp->keepalive_s > 0 ? c->fp->keepalive_s : P.cfg->keepalive_s;
 		if (now - c->last_used_ms > (double)ttl * 1000.0)

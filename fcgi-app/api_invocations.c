@@ -119,7 +119,6 @@ static void inv_get(struct request *req, struct reply *rep)
 
 static void metrics_raw(struct request *req, struct reply *rep)
 {
-	_cleanup_free_ char *name = NULL;
 	struct err *e = NULL;
 	long long fid = 0, cursor = 0, last = 0;
 	int limit;

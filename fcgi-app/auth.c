@@ -162,6 +162,20 @@ static void touch_key(struct worker *w, long long key_id)
 	w->touched[slot].at_s = now;
 }
 
+/* Whether the raw query string carries something shaped like one of our
+ * keys, under any parameter name ("LK" + 18 hex digits, then '.' or %2E). */
+static int query_has_key(const char *q)
+{
+	for (const char *p = strstr(q, "LK"); p != NULL; p = strstr(p + 1, "LK")) {
+		size_t hex = strspn(p + 2, "0123456789ABCDEF");
+		const char *after = p + 2 + hex;
+
+		if (hex == 18 && (*after == '.' || strncasecmp(after, "%2E", 3) == 0))
+			return 1;
+	}
+	return 0;
+}
+
 static int unauthorized(struct reply *rep, const char *msg)
 {
 	reply_error(rep, 401, "unauthorized", "%s", msg);
@@ -177,7 +191,8 @@ int auth_bearer(struct request *req, struct reply *rep)
 	struct err *e = NULL;
 
 	if (request_query_has(req, "key") || request_query_has(req, "api_key") ||
-	    request_query_has(req, "access_token") || request_query_has(req, "token"))
+	    request_query_has(req, "access_token") || request_query_has(req, "token") ||
+	    query_has_key(req->query))
 		return unauthorized(rep, "API keys are not accepted in the query string; "
 					 "use the Authorization: Bearer header");
 	if (h == NULL)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "config.h"
+#include "conf.h"
 #include "crypt.h"
 #include "log.h"
 #include "xalloc.h"
@@ -27,9 +27,11 @@ const struct config_entry config_table[] = {
 	{"api.db_user", CONF_STR, OFF(db_user), "lambda", 0, 0},
 	{"api.db_password", CONF_STR, OFF(db_password), "", 0, 0},
 	{"api.db_connect_timeout_s", CONF_INT, OFF(db_connect_timeout_s), "1", 1, 60},
-	{"api.db_rw_timeout_s", CONF_INT, OFF(db_rw_timeout_s), "1", 1, 600},
+	{"api.db_rw_timeout_s", CONF_INT, OFF(db_rw_timeout_s), "2", 1, 600},
 	{"api.threads", CONF_INT, OFF(threads), "16", 1, 256},
-	{"api.max_body_bytes", CONF_LONG, OFF(max_body_bytes), "8388608", 1024, 1LL << 30},
+	/* just under lighttpd's default max-request-size (70000 KiB): a 50 MB zip
+	 * in base64 JSON fits, and the app's own cap answers first */
+	{"api.max_body_bytes", CONF_LONG, OFF(max_body_bytes), "71303168", 1024, 1LL << 30},
 	{"api.max_code_bytes", CONF_LONG, OFF(max_code_bytes), "4194304", 1, 1LL << 30},
 	{"api.max_env_bytes", CONF_LONG, OFF(max_env_bytes), "4096", 2, 1 << 20},
 	{"api.max_event_bytes", CONF_LONG, OFF(max_event_bytes), "6291456", 2, 1LL << 30},
@@ -54,7 +56,7 @@ static const struct config_entry *find_entry(const char *name)
 static int set_value(struct config *c, const struct config_entry *ce, const char *val,
 		     struct err **e)
 {
-	char *base = (char *)c + ce->offset;
+	void *base = (char *)c + ce->offset; /* void *: the table knows the type */
 	char *end;
 	long long n;
 	int lvl;
@@ -232,7 +234,8 @@ void config_free(struct config *c)
 {
 	for (size_t i = 0; i < config_table_len; i++) {
 		if (config_table[i].type == CONF_STR) {
-			char **slot = (char **)((char *)c + config_table[i].offset);
+			void *p = (char *)c + config_table[i].offset;
+			char **slot = p;
 			free(*slot);
 			*slot = NULL;
 		}

@@ -10,7 +10,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
-#include "config.h"
+#include "conf.h"
 #include "db.h"
 #include "log.h"
 #include "xalloc.h"
@@ -87,6 +87,11 @@ static int db_error(struct err **e, unsigned int code, const char *msg)
 		return err_set(e, ERR_UNAVAILABLE, "database unavailable: %s", msg);
 	if (code == ER_DUP_ENTRY)
 		return err_set(e, ERR_CONFLICT, "duplicate: %s", msg);
+	/* the values themselves are refused: retrying cannot help */
+	if (code == ER_TRUNCATED_WRONG_VALUE_FOR_FIELD || code == ER_DATA_TOO_LONG ||
+	    code == ER_WARN_DATA_OUT_OF_RANGE || code == WARN_DATA_TRUNCATED ||
+	    code == ER_BAD_NULL_ERROR || code == ER_TRUNCATED_WRONG_VALUE)
+		return err_set(e, ERR_INVALID, "value refused by the database: %s", msg);
 	if (code == ER_LOCK_WAIT_TIMEOUT || code == ER_LOCK_DEADLOCK)
 		return err_set(e, ERR_UNAVAILABLE, "database busy: %s", msg);
 	return err_set(e, ERR_INTERNAL, "database error %u: %s", code, msg);
@@ -362,14 +367,20 @@ static int run_once(struct db *db, MYSQL_STMT *st, const struct db_param *p, int
 	return rc;
 }
 
-/* Whether the failure was a lost connection worth one retry. */
+/* Whether a failed statement may run again on a new connection: only when
+ * it cannot have reached the server (gone away before sending, server said
+ * it shuts down or killed us, statement handle stale).  "Lost connection
+ * during query" (2013) and timeouts are not retried: an INSERT may have been
+ * done, and a hung server must answer 503 quickly, not twice as slowly. */
 static int retryable(struct db *db, MYSQL_STMT *st)
 {
 	unsigned int code = st != NULL ? mysql_stmt_errno(st) : 0;
 
 	if (code == 0 && db->conn != NULL)
 		code = mysql_errno(db->conn);
-	return is_gone(code) || code == ER_UNKNOWN_STMT_HANDLER || code == ER_NEED_REPREPARE;
+	return code == CR_SERVER_GONE_ERROR || code == ER_CONNECTION_KILLED ||
+	       code == ER_SERVER_SHUTDOWN || code == ER_UNKNOWN_STMT_HANDLER ||
+	       code == ER_NEED_REPREPARE;
 }
 
 static int run(struct db *db, const char *sql, int cache, const struct db_param *p, int np,
@@ -386,8 +397,8 @@ static int run(struct db *db, const char *sql, int cache, const struct db_param 
 			if (st != NULL)
 				rc = run_once(db, st, p, np, fn, arg, affected, insert_id, &e1);
 		}
-		if (rc >= 0 || attempt == 1 || e1 == NULL || e1->code != ERR_UNAVAILABLE ||
-		    db->conn == NULL || !retryable(db, st)) {
+		if (rc >= 0 || attempt == 1 || e1 == NULL || db->conn == NULL ||
+		    !retryable(db, st)) {
 			if (!cache && st != NULL)
 				mysql_stmt_close(st);
 			if (rc < 0) {

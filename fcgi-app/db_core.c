@@ -13,7 +13,9 @@
 #include "log.h"
 #include "xalloc.h"
 
-#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
+#define TS(col)                                                                                    \
+	"CONCAT(DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.'), LPAD(MICROSECOND(" col ") DIV 1000, 3, "   \
+	"'0'), 'Z')"
 
 /* ============================================================ functions */
 

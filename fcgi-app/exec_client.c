@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "config.h"
+#include "conf.h"
 #include "exec_client.h"
 #include "log.h"
 #include "proto.h"

@@ -430,14 +430,42 @@ static int check_combination(struct function *f, struct err **e)
 	return 0;
 }
 
+/* cJSON cuts a string at an escaped NUL (\u0000) without telling: such
+ * escapes become \u0001 in a copy, which the field checks then refuse
+ * naming their field; *had_nul says that one was seen. */
+static char *mask_nul_escapes(const char *body, size_t len, int *had_nul)
+{
+	char *copy = xmalloc(len + 1);
+	int in_str = 0;
+
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	*had_nul = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (copy[i] == '"') {
+			in_str = !in_str;
+		} else if (in_str && copy[i] == '\\' && i + 1 < len) {
+			if (copy[i + 1] == 'u' && i + 5 < len && memcmp(copy + i + 2, "0000", 4) == 0) {
+				copy[i + 5] = '1';
+				*had_nul = 1;
+			}
+			i++; /* the escaped character */
+		}
+	}
+	return copy;
+}
+
 int function_parse(const char *body, size_t len, int for_update, const struct fn_limits *lim,
 		   struct function *out, struct err **e)
 {
 	_cleanup_cjson_ cJSON *root = NULL;
+	_cleanup_free_ char *masked = NULL;
 	struct function f;
+	int had_nul;
 
 	memset(&f, 0, sizeof(f));
-	root = cJSON_ParseWithLength(body, len);
+	masked = mask_nul_escapes(body, len, &had_nul);
+	root = cJSON_ParseWithLength(masked, len);
 	if (root == NULL)
 		return err_set(e, ERR_INVALID, "malformed JSON in the request body");
 	if (!cJSON_IsObject(root))
@@ -449,6 +477,10 @@ int function_parse(const char *body, size_t len, int for_update, const struct fn
 		const cJSON *env = cJSON_GetObjectItemCaseSensitive(root, "env");
 		if (env != NULL && parse_env(env, lim, &f, e) < 0)
 			goto fail;
+	}
+	if (had_nul) {
+		err_set(e, ERR_INVALID, "strings must not contain NUL characters (\\u0000)");
+		goto fail;
 	}
 	if (!for_update) {
 		if (apply_defaults(root, &f, e) < 0 || check_combination(&f, e) < 0)

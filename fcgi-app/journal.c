@@ -14,7 +14,7 @@
 
 #include "buf.h"
 #include "cleanup.h"
-#include "config.h"
+#include "conf.h"
 #include "db.h"
 #include "db_core.h"
 #include "journal.h"
@@ -171,9 +171,10 @@ static int read_file(int fd, struct buf *b, struct err **e)
 	}
 }
 
-/* Inserts records; a batch the database refuses for another reason than
- * being unreachable is retried row by row and rows that still fail are
- * logged and dropped (one bad record must not block all later ones). */
+/* Inserts records.  A batch whose values the database refuses (ERR_INVALID)
+ * is retried row by row and the rows it still refuses are logged and
+ * dropped: one bad record must not block all later ones.  Any other failure
+ * keeps everything in the journal for the next round. */
 static int insert_records(struct db *db, cJSON **recs, int n, struct err **e)
 {
 	for (int i = 0; i < n; i += JOURNAL_BATCH) {
@@ -182,7 +183,7 @@ static int insert_records(struct db *db, cJSON **recs, int n, struct err **e)
 
 		if (db_inv_insert(db, recs + i, k, &e1) == 0)
 			continue;
-		if (e1->code == ERR_UNAVAILABLE) {
+		if (e1->code != ERR_INVALID) {
 			*e = e1;
 			return -1;
 		}
@@ -191,7 +192,7 @@ static int insert_records(struct db *db, cJSON **recs, int n, struct err **e)
 		for (int r = i; r < i + k; r++) {
 			if (db_inv_insert(db, recs + r, 1, &e1) == 0)
 				continue;
-			if (e1->code == ERR_UNAVAILABLE) {
+			if (e1->code != ERR_INVALID) {
 				*e = e1;
 				return -1;
 			}

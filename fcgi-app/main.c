@@ -23,7 +23,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "cleanup.h"
-#include "config.h"
+#include "conf.h"
 #include "db.h"
 #include "db_core.h"
 #include "exec_client.h"

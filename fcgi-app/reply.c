@@ -108,6 +108,9 @@ int reply_status_of(int err_code, const char **code_word)
 }
 
 static void reply_verror(struct reply *r, int status, const char *code, const char *fmt,
+			 va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void reply_verror(struct reply *r, int status, const char *code, const char *fmt,
 			 va_list ap)
 {
 	char msg[1024];

@@ -9,6 +9,7 @@ const struct route_table *const router_tables[] = {
 	&api_health_routes,
 	&api_functions_routes,
 	&api_keys_routes,
+	&api_invoke_routes,
 	&api_invocations_routes,
 	&api_metrics_routes,
 };

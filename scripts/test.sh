@@ -292,7 +292,7 @@ static_checks() {
 		"${csrc[@]/#/$REPO/}"
 	local -a sh
 	mapfile -t sh < <(cd "$REPO" && ls scripts/*.sh .ci/run tests/fuzz/*.sh tests/soak/*.sh 2>/dev/null)
-	check "shellcheck" env -C "$REPO" shellcheck -x "${sh[@]}"
+	check "shellcheck" env -C "$REPO" shellcheck -x -S warning "${sh[@]}"
 	check "scan-build" "$SCRIPTS/build.sh" --scan
 }
 
@@ -340,6 +340,9 @@ main() {
 		exit 1
 	fi
 	pass
+	if [[ -f $SCRIPTS/build-htdocs.sh ]]; then
+		check "htdocs" sh "$SCRIPTS/build-htdocs.sh"
+	fi
 
 	phase "unit"
 	find "$build" -path "$REPO/build-asan" -prune -o -name '*.trs' -exec rm -f {} + 2>/dev/null || true
