@@ -110,7 +110,8 @@ async function shot(name) {
 
 async function go(hash, selector) {
   await page.goto(`${URL0}/#${hash}`);
-  if (selector) await page.waitForSelector(selector, { timeout: 15000 });
+  // generous: the test machine is shared and often busy
+  if (selector) await page.waitForSelector(selector, { state: 'attached', timeout: 30000 });
 }
 
 // Replaces the content of the CodeMirror editor inside `host`.
@@ -307,8 +308,10 @@ try {
     await page.waitForFunction(() => {
       const v = document.querySelector('#fn-volume').dataset.sums;
       return v && JSON.parse(v).reduce((a, x) => a + x, 0) > 0;
-    }, null, { timeout: 10000 });
-    await page.waitForSelector(`#invocations-table a:text("${invoked.python}")`, { timeout: 10000 });
+    }, null, { timeout: 15000 });
+    const newest = (await api('GET', `/api/invocations?function=${PY}&limit=1`)).data[0].request_id;
+    await page.waitForSelector(`#invocations-table a:text("${newest}")`, { timeout: 15000 });
+    check(await page.locator(`#invocations-table a:text("${invoked.javascript}")`).count() === 0, 'another function\'s call listed');
     await shot('09-function-detail');
   });
 
