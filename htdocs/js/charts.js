@@ -69,10 +69,11 @@ export function drawChart(canvas, kind, labels, series, opts = {}) {
     backgroundColor: kind === 'bar' || s.type === 'bar' ? s.color : `${s.color}22`,
     borderWidth: kind === 'bar' ? 0 : 2,
     borderDash: s.dashed ? [5, 4] : undefined,
-    pointRadius: labels.length > 30 ? 0 : 2,
-    tension: 0.25,
+    pointRadius: labels.length > 100 ? 1.5 : 2.5,
+    pointHoverRadius: 4,
+    cubicInterpolationMode: 'monotone',
     fill: !!s.fill,
-    spanGaps: true,
+    spanGaps: false, // an empty bucket is a gap, not a slope
     yAxisID: s.yAxisID,
   }));
   let chart = C.getChart(canvas);

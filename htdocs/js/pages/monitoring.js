@@ -68,10 +68,10 @@ export async function render(main, _params, ctx) {
     h('div', { class: 'toolbar' }, windowSelector(win, (v) => { win = v; sync(); loop.now(); }), fnSel),
     errBox, kpis.el, charts.el,
     h('h2', { class: 'section-title' }, 'Resources'),
-    h('div', { class: 'chart-grid chart-grid-3' }, memFn.el, cpuFn.el, memCt.el),
-    h('div', { class: 'grid-2-1' },
-      h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Warm containers')), ctBox),
-      h('section', { class: 'card' }, h('header', { class: 'card-head' }, h('h3', null, 'Pool occupancy')), poolBox)));
+    h('div', { class: 'chart-grid' },
+      h('section', { class: 'card' }, h('header', { class: 'card-head' }, h('h3', null, 'Pool occupancy'), h('span', { class: 'muted small' }, 'against the executor\'s caps')), poolBox),
+      memCt.el, memFn.el, cpuFn.el),
+    h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Warm containers')), ctBox));
 
   fnSel.addEventListener('change', () => { fnName = fnSel.value; sync(); loop.now(); });
 
