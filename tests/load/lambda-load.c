@@ -51,13 +51,13 @@ enum conn_state {
 struct conn {
 	int fd;
 	enum conn_state state;
-	long idx;   /* request index in flight, -1 when none */
-	int spec;   /* its spec */
-	char *req;  /* the request bytes */
+	long idx;  /* request index in flight, -1 when none */
+	int spec;  /* its spec */
+	char *req; /* the request bytes */
 	size_t req_len, req_off;
 	char *rbuf; /* response bytes read so far */
 	size_t r_len, r_cap;
-	double t0;  /* when the request was first written (ms, monotonic) */
+	double t0; /* when the request was first written (ms, monotonic) */
 	int connecting;
 };
 
@@ -160,10 +160,10 @@ static char *build_request(const struct spec *s, const char *key, size_t *len)
 	size_t cap = 512 + strlen(s->path) + s->body_len + (key != NULL ? strlen(key) : 0);
 	char *r = xmalloc_or_die(cap);
 	int n = snprintf(r, cap,
-			 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s"
-			 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-			 s->method, s->path, key != NULL ? "Authorization: Bearer " : "",
-			 key != NULL ? key : "", key != NULL ? "\r\n" : "", s->body_len);
+	                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s"
+	                 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+	                 s->method, s->path, key != NULL ? "Authorization: Bearer " : "",
+	                 key != NULL ? key : "", key != NULL ? "\r\n" : "", s->body_len);
 
 	memcpy(r + n, s->body, s->body_len);
 	*len = (size_t)n + s->body_len;
@@ -237,8 +237,7 @@ static long chunked_end(const char *b, size_t n)
 /* 1 when a whole response is in c->rbuf (status and headers filled), 0 when
  * more is needed, -1 when malformed. *keep says whether the connection may be
  * reused. */
-static int parse_response(struct conn *c, int *status, char *rid, char *ra, char *err,
-			  int *keep)
+static int parse_response(struct conn *c, int *status, char *rid, char *ra, char *err, int *keep)
 {
 	const char *hend;
 	size_t head;
@@ -256,7 +255,7 @@ static int parse_response(struct conn *c, int *status, char *rid, char *ra, char
 	header_value(c->rbuf, head, "X-Request-Id", rid, 64);
 	header_value(c->rbuf, head, "Retry-After", ra, 16);
 	*keep = !(header_value(c->rbuf, head, "Connection", v, sizeof(v)) &&
-		  strcasecmp(v, "close") == 0);
+	          strcasecmp(v, "close") == 0);
 	if (header_value(c->rbuf, head, "Content-Length", v, sizeof(v))) {
 		size_t cl = strtoul(v, NULL, 10);
 		if (c->r_len < head + cl)
@@ -288,14 +287,13 @@ static void sanitise(char *s)
 			*s = ' ';
 }
 
-static void record(const struct conn *c, int status, const char *rid, const char *ra,
-		   char *err)
+static void record(const struct conn *c, int status, const char *rid, const char *ra, char *err)
 {
 	double lat = now_ms() - c->t0;
 
 	sanitise(err);
 	fprintf(out, "%ld\t%d\t%d\t%.0f\t%s\t%s\t%s\n", c->idx, c->spec, status, lat * 1000.0,
-		rid[0] != '\0' ? rid : "-", ra[0] != '\0' ? ra : "-", err[0] != '\0' ? err : "-");
+	        rid[0] != '\0' ? rid : "-", ra[0] != '\0' ? ra : "-", err[0] != '\0' ? err : "-");
 	answered++;
 	if (status >= 200 && status < 300) {
 		st_2xx++;
@@ -422,7 +420,8 @@ static void on_readable(struct conn *c)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
-			fail_request(c, n < 0 ? strerror(errno) : "connection closed by the server");
+			fail_request(c,
+			             n < 0 ? strerror(errno) : "connection closed by the server");
 			return;
 		}
 		c->r_len += (size_t)n;
@@ -464,7 +463,7 @@ static double pct(double p)
 static void usage(void)
 {
 	fprintf(stderr, "usage: lambda-load -p PORT -c CONNS -d SECONDS -n COUNT -s SPECFILE "
-			"-o OUTFILE [-k KEY] [-t TIMEOUT]\n");
+	                "-o OUTFILE [-k KEY] [-t TIMEOUT]\n");
 	exit(2);
 }
 
@@ -475,20 +474,37 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){.conns = 32, .duration_s = 10, .count = 100000, .timeout_s = 30};
 	while ((ch = getopt(argc, argv, "p:c:d:n:s:o:k:t:")) != -1) {
 		switch (ch) {
-		case 'p': o->port = (int)strtol(optarg, NULL, 10); break;
-		case 'c': o->conns = (int)strtol(optarg, NULL, 10); break;
-		case 'd': o->duration_s = strtod(optarg, NULL); break;
-		case 'n': o->count = strtol(optarg, NULL, 10); break;
-		case 's': o->spec_file = optarg; break;
-		case 'o': o->out_file = optarg; break;
-		case 'k': o->key = optarg; break;
-		case 't': o->timeout_s = strtod(optarg, NULL); break;
-		default: usage();
+		case 'p':
+			o->port = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'c':
+			o->conns = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'd':
+			o->duration_s = strtod(optarg, NULL);
+			break;
+		case 'n':
+			o->count = strtol(optarg, NULL, 10);
+			break;
+		case 's':
+			o->spec_file = optarg;
+			break;
+		case 'o':
+			o->out_file = optarg;
+			break;
+		case 'k':
+			o->key = optarg;
+			break;
+		case 't':
+			o->timeout_s = strtod(optarg, NULL);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (o->port <= 0 || o->port > 65535 || o->conns < 1 || o->conns > 4096 ||
-	    o->duration_s <= 0 || o->count < 1 || o->count > 10000000 ||
-	    o->spec_file == NULL || o->out_file == NULL || o->timeout_s <= 0)
+	    o->duration_s <= 0 || o->count < 1 || o->count > 10000000 || o->spec_file == NULL ||
+	    o->out_file == NULL || o->timeout_s <= 0)
 		usage();
 }
 
@@ -526,8 +542,8 @@ static void run(const struct opts *o, struct conn *cs)
 			}
 			if (c->state == CONN_SENDING && (evs[i].events & (EPOLLOUT | EPOLLERR)))
 				on_writable(c);
-			else if (c->state == CONN_READING && (evs[i].events & (EPOLLIN | EPOLLHUP |
-										EPOLLERR)))
+			else if (c->state == CONN_READING &&
+			         (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 				on_readable(c);
 		}
 	}
