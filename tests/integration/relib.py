@@ -306,3 +306,46 @@ def summarise(calls):
     for c in calls:
         by[c["status"]] = by.get(c["status"], 0) + 1
     return by
+
+
+# ---------------------------------------------------------------- AWS (SigV4, stdlib)
+
+
+def aws_invoke(name, payload, invocation_type="RequestResponse", key=None, timeout=30):
+    """POST /2015-03-31/functions/NAME/invocations signed with SigV4 by the
+    API key (access key id and secret split at the dot); returns
+    (status, headers, body bytes)."""
+    import datetime
+    import hashlib
+    import hmac
+    import http.client
+    akid, secret = (key or h.KEY).split(".", 1)
+    body = json.dumps(payload).encode()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    region, service = "us-east-1", "lambda"
+    path = f"/2015-03-31/functions/{name}/invocations"
+    host = f"127.0.0.1:{h.PORT}"
+    hdrs = {"host": host, "x-amz-date": amz_date, "x-amz-invocation-type": invocation_type,
+            "content-type": "application/json"}
+    signed = ";".join(sorted(hdrs))
+    canon = "\n".join(["POST", path, "", "".join(f"{k}:{hdrs[k]}\n" for k in sorted(hdrs)),
+                       signed, hashlib.sha256(body).hexdigest()])
+    scope = f"{day}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canon.encode()).hexdigest()])
+
+    def mac(k, m):
+        return hmac.new(k, m.encode(), hashlib.sha256).digest()
+
+    k = mac(mac(mac(mac(("AWS4" + secret).encode(), day), region), service), "aws4_request")
+    sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    hdrs["authorization"] = (f"AWS4-HMAC-SHA256 Credential={akid}/{scope}, "
+                             f"SignedHeaders={signed}, Signature={sig}")
+    conn = http.client.HTTPConnection("127.0.0.1", h.PORT, timeout=timeout)
+    try:
+        conn.request("POST", path, body=body, headers=hdrs)
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
