@@ -29,13 +29,17 @@ def mounted(d):
 def fill(d):
     """Fills the file system of D; returns the filler's path."""
     p = os.path.join(d, "filler")
-    with open(p, "wb") as f:
-        try:
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for size in (65536, 4096, 1):
             while True:
-                f.write(b"\0" * 4096)
-                f.flush()
-        except OSError:
-            pass
+                try:
+                    if os.write(fd, b"\0" * size) < size:
+                        break
+                except OSError:
+                    break
+    finally:
+        os.close(fd)
     return p
 
 
