@@ -295,6 +295,32 @@ start_stack() {
 	printf '%s\n' "$key"
 }
 
+# restore_stack TEST ENV...: after a test file, the stack must be whole
+# again for the next one. A test that left a part down is a failure (the
+# part is started again); one that left its lambda.local.conf changes
+# behind gets them undone.
+restore_stack() {
+	local test=$1 var local_conf tries=0
+	shift
+	var=$(printf '%s\n' "$@" | sed -n 's/^LAMBDA_VAR=//p')
+	local_conf="$var/lambda.local.conf"
+	if [[ -f $local_conf.pristine ]] && ! cmp -s "$local_conf" "$local_conf.pristine"; then
+		warn "$test left changes in lambda.local.conf: undone, lighttpd and executor restarted"
+		cp "$local_conf.pristine" "$local_conf"
+		env "$@" "$SCRIPTS/stack.sh" restart lighttpd >>"$RESULTS/stack-restore.log" 2>&1 || true
+		env "$@" "$SCRIPTS/stack.sh" restart executor >>"$RESULTS/stack-restore.log" 2>&1 || true
+	fi
+	# (A supervised executor may be a second away from its restart.)
+	until env "$@" "$SCRIPTS/stack.sh" status all >/dev/null 2>&1 || ((++tries > 25)); do
+		sleep 0.2
+	done
+	if ((tries > 25)); then
+		fail "$test: left the stack partly down (started again)"
+		env "$@" "$SCRIPTS/stack.sh" start all >>"$RESULTS/stack-restore.log" 2>&1 ||
+			warn "the test stack does not start again: see tests/results/stack-restore.log"
+	fi
+}
+
 # run_integration LABEL VAR PORT BUILD: the integration and browser tests
 # against a fresh stack.
 run_integration() {
@@ -310,15 +336,19 @@ run_integration() {
 	fi
 	read -ra envs <<<"$(stack_env "$var" "$port" "$build")"
 	envs+=("LAMBDA_TEST_KEY=$key")
+	touch "$var/lambda.local.conf"
+	cp "$var/lambda.local.conf" "$var/lambda.local.conf.pristine"
 	for t in "${py[@]}"; do
 		name=${t##*/}
 		[[ -z $ONLY || $name =~ $ONLY ]] || continue
 		run_tap "$label/$name" env "${envs[@]}" /usr/bin/python3 -u "$t"
+		restore_stack "$label/$name" "${envs[@]}"
 	done
 	for t in "${js[@]}"; do
 		name=${t##*/}
 		[[ -z $ONLY || $name =~ $ONLY ]] || continue
 		run_tap "$label/browser/$name" env -C "$REPO" "${envs[@]}" node "$t"
+		restore_stack "$label/browser/$name" "${envs[@]}"
 	done
 	((${#py[@]} + ${#js[@]})) || fail "$label: no integration test found"
 	stop_stack "$var"
