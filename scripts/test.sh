@@ -450,8 +450,10 @@ main() {
 			pass
 			phase "asan unit"
 			find "$asan_build" -name '*.trs' -exec rm -f {} + 2>/dev/null || true
-			(asan_env "$REPO/var-test-asan" && make -C "$asan_build" -j2 check) \
-				>"$RESULTS/asan-unit.log" 2>&1 || true
+			# Reports go to each test's own .log here (no log_path).
+			ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:strict_string_checks=1 \
+				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+				make -C "$asan_build" -j2 check >"$RESULTS/asan-unit.log" 2>&1 || true
 			tally_trs asan-unit "$asan_build"
 			phase "asan integration"
 			asan_env "$REPO/var-test-asan"
