@@ -291,6 +291,9 @@ start_stack() {
 	mkdir -p "$var"
 	env LAMBDA_VAR="$var" LAMBDA_PORT="$port" LAMBDA_BUILD="$build" \
 		"$SCRIPTS/stack.sh" start all >&2 || return 1
+	# What restore_stack puts back after each test file.
+	touch "$var/lambda.local.conf"
+	cp "$var/lambda.local.conf" "$var/lambda.local.conf.pristine"
 	key=$(env LAMBDA_VAR="$var" LAMBDA_BUILD="$build" "$SCRIPTS/admin-key.sh") || return 1
 	printf '%s\n' "$key"
 }
@@ -336,8 +339,6 @@ run_integration() {
 	fi
 	read -ra envs <<<"$(stack_env "$var" "$port" "$build")"
 	envs+=("LAMBDA_TEST_KEY=$key")
-	touch "$var/lambda.local.conf"
-	cp "$var/lambda.local.conf" "$var/lambda.local.conf.pristine"
 	for t in "${py[@]}"; do
 		name=${t##*/}
 		[[ -z $ONLY || $name =~ $ONLY ]] || continue
