@@ -163,7 +163,7 @@ mariadb_start() {
 			--log-error="$LOGDIR/mysql.err" --tmpdir="$VAR/tmp" \
 			--innodb_flush_log_at_trx_commit=1 \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-			--max-connections=512
+			--max-connections=512 --max-allowed-packet=128M
 		echo "$SPAWNED_PID" >"$MYSQL_PID"
 		await_start "$SPAWNED_PID" mariadbd "$LOGDIR/mysql.err" 60 mariadb_answers
 	fi
