@@ -15,6 +15,7 @@
 #   --no-deps   skip scripts/deps.sh
 #   --only RE   run only the integration/browser tests whose file name
 #               matches RE (unit tests still run)
+#   --keep      leave the (last) test stack running afterwards, to look at
 #   --update-readme  write the figures the tests measured (TAP lines
 #               `# figure: NAME = VALUE`) into README.md's reliability
 #               section; they are always in tests/results/figures.md
@@ -30,16 +31,18 @@ QUICK=0
 DEPS=1
 ONLY=
 UPDATE_README=0
+KEEP=0
 while (($#)); do
 	case $1 in
 	--quick) QUICK=1 ;;
 	--no-deps) DEPS=0 ;;
 	--update-readme) UPDATE_README=1 ;;
+	--keep) KEEP=1 ;;
 	--only)
 		ONLY=${2:?--only needs a regular expression}
 		shift
 		;;
-	*) die "usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX] [--update-readme]" ;;
+	*) die "usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX] [--keep] [--update-readme]" ;;
 	esac
 	shift
 done
@@ -275,6 +278,7 @@ stop_stack() {
 cleanup() {
 	local var
 	trap - ERR
+	((KEEP)) && return 0
 	for var in "${STACKS[@]}"; do
 		stop_stack "$var"
 	done
@@ -352,7 +356,11 @@ run_integration() {
 		restore_stack "$label/browser/$name" "${envs[@]}"
 	done
 	((${#py[@]} + ${#js[@]})) || fail "$label: no integration test found"
-	stop_stack "$var"
+	if ((KEEP)); then
+		log "--keep: the stack in ${var#"$REPO"/} stays up on port $port (scripts/down.sh with LAMBDA_VAR=$var)"
+	else
+		stop_stack "$var"
+	fi
 }
 
 # ================================================================ phases
