@@ -152,10 +152,15 @@ mariadb_setup() {
 mariadb_start() {
 	local pid
 	write_conf
-	if pid=$(pidfile_pid "$MYSQL_PID" mariadbd) && mariadb_answers; then
-		log "mariadb: running ($pid)"
+	if pid=$(pidfile_pid "$MYSQL_PID" mariadbd); then
+		if mariadb_answers; then
+			log "mariadb: running ($pid)"
+		else
+			# Ours, still starting (crash recovery after a kill takes a while).
+			log "mariadb: running ($pid), waiting for it to answer"
+			await_start "$pid" mariadbd "$LOGDIR/mysql.err" 60 mariadb_answers
+		fi
 	else
-		[[ -n ${pid:-} ]] && die "mariadbd ($pid) runs but does not answer on $MYSQL_SOCK"
 		mariadb_init
 		log "starting mariadb (socket $MYSQL_SOCK)"
 		spawn_detached "$LOGDIR/mysql.err" mariadbd --no-defaults --user=root --datadir="$VAR/db" \
