@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "conf.h"
 
 #define APP_MASTER_KEY_LEN 32
 #define WORKER_TOUCH_SLOTS 8

@@ -83,8 +83,8 @@ void auth_key_hash(const char *key, char hash[65])
 	crypt_sha256_hex(key, strlen(key), hash);
 }
 
-int auth_key_new(const uint8_t master[32], char akid[AUTH_AKID_LEN + 1],
-		 char key[AUTH_KEY_LEN + 1], char hash[65], struct err **e)
+int auth_key_new(const uint8_t master[32], char akid[AUTH_AKID_LEN + 1], char key[AUTH_KEY_LEN + 1],
+                 char hash[65], struct err **e)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	uint8_t r[9];
@@ -162,6 +162,20 @@ static void touch_key(struct worker *w, long long key_id)
 	w->touched[slot].at_s = now;
 }
 
+/* Whether the raw query string carries something shaped like one of our
+ * keys, under any parameter name ("LK" + 18 hex digits, then '.' or %2E). */
+static int query_has_key(const char *q)
+{
+	for (const char *p = strstr(q, "LK"); p != NULL; p = strstr(p + 1, "LK")) {
+		size_t hex = strspn(p + 2, "0123456789ABCDEF");
+		const char *after = p + 2 + hex;
+
+		if (hex == 18 && (*after == '.' || strncasecmp(after, "%2E", 3) == 0))
+			return 1;
+	}
+	return 0;
+}
+
 static int unauthorized(struct reply *rep, const char *msg)
 {
 	reply_error(rep, 401, "unauthorized", "%s", msg);
@@ -177,9 +191,10 @@ int auth_bearer(struct request *req, struct reply *rep)
 	struct err *e = NULL;
 
 	if (request_query_has(req, "key") || request_query_has(req, "api_key") ||
-	    request_query_has(req, "access_token") || request_query_has(req, "token"))
+	    request_query_has(req, "access_token") || request_query_has(req, "token") ||
+	    query_has_key(req->query))
 		return unauthorized(rep, "API keys are not accepted in the query string; "
-					 "use the Authorization: Bearer header");
+		                         "use the Authorization: Bearer header");
 	if (h == NULL)
 		return unauthorized(rep, "missing Authorization: Bearer <key>");
 	if (strncasecmp(h, "Bearer ", 7) != 0)

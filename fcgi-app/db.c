@@ -10,7 +10,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
-#include "config.h"
+#include "conf.h"
 #include "db.h"
 #include "log.h"
 #include "xalloc.h"
@@ -87,6 +87,11 @@ static int db_error(struct err **e, unsigned int code, const char *msg)
 		return err_set(e, ERR_UNAVAILABLE, "database unavailable: %s", msg);
 	if (code == ER_DUP_ENTRY)
 		return err_set(e, ERR_CONFLICT, "duplicate: %s", msg);
+	/* the values themselves are refused: retrying cannot help */
+	if (code == ER_TRUNCATED_WRONG_VALUE_FOR_FIELD || code == ER_DATA_TOO_LONG ||
+	    code == ER_WARN_DATA_OUT_OF_RANGE || code == WARN_DATA_TRUNCATED ||
+	    code == ER_BAD_NULL_ERROR || code == ER_TRUNCATED_WRONG_VALUE)
+		return err_set(e, ERR_INVALID, "value refused by the database: %s", msg);
 	if (code == ER_LOCK_WAIT_TIMEOUT || code == ER_LOCK_DEADLOCK)
 		return err_set(e, ERR_UNAVAILABLE, "database busy: %s", msg);
 	return err_set(e, ERR_INTERNAL, "database error %u: %s", code, msg);
@@ -110,9 +115,11 @@ static int db_connect(struct db *db, struct err **e)
 	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rw);
 	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'");
+	mysql_options(m, MYSQL_INIT_COMMAND,
+	              "SET time_zone = '+00:00', sql_mode = "
+	              "'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'");
 	if (mysql_real_connect(m, NULL, c->db_user, c->db_password, c->db_name, 0, c->db_socket,
-			       CLIENT_FOUND_ROWS) == NULL) {
+	                       CLIENT_FOUND_ROWS) == NULL) {
 		db_error(e, mysql_errno(m), mysql_error(m));
 		mysql_close(m);
 		return -1;
@@ -186,7 +193,7 @@ static int bind_execute(MYSQL_STMT *st, const struct db_param *p, int np, struct
 
 	if (np > DB_MAX_PARAMS || (unsigned long)np != mysql_stmt_param_count(st))
 		return err_set(e, ERR_INTERNAL, "statement wants %lu parameters, got %d",
-			       mysql_stmt_param_count(st), np);
+		               mysql_stmt_param_count(st), np);
 	b = xcalloc((size_t)np + 1, sizeof(*b));
 	lens = xcalloc((size_t)np + 1, sizeof(*lens));
 	for (int i = 0; i < np; i++) {
@@ -341,9 +348,9 @@ static int fetch_rows(MYSQL_STMT *st, db_row_fn fn, void *arg, struct err **e)
 }
 
 /* One attempt: returns -1 with *e, or what fetch_rows returned. */
-static int run_once(struct db *db, MYSQL_STMT *st, const struct db_param *p, int np,
-		    db_row_fn fn, void *arg, unsigned long long *affected,
-		    unsigned long long *insert_id, struct err **e)
+static int run_once(struct db *db, MYSQL_STMT *st, const struct db_param *p, int np, db_row_fn fn,
+                    void *arg, unsigned long long *affected, unsigned long long *insert_id,
+                    struct err **e)
 {
 	int rc;
 
@@ -362,19 +369,25 @@ static int run_once(struct db *db, MYSQL_STMT *st, const struct db_param *p, int
 	return rc;
 }
 
-/* Whether the failure was a lost connection worth one retry. */
+/* Whether a failed statement may run again on a new connection: only when
+ * it cannot have reached the server (gone away before sending, server said
+ * it shuts down or killed us, statement handle stale).  "Lost connection
+ * during query" (2013) and timeouts are not retried: an INSERT may have been
+ * done, and a hung server must answer 503 quickly, not twice as slowly. */
 static int retryable(struct db *db, MYSQL_STMT *st)
 {
 	unsigned int code = st != NULL ? mysql_stmt_errno(st) : 0;
 
 	if (code == 0 && db->conn != NULL)
 		code = mysql_errno(db->conn);
-	return is_gone(code) || code == ER_UNKNOWN_STMT_HANDLER || code == ER_NEED_REPREPARE;
+	return code == CR_SERVER_GONE_ERROR || code == ER_CONNECTION_KILLED ||
+	       code == ER_SERVER_SHUTDOWN || code == ER_UNKNOWN_STMT_HANDLER ||
+	       code == ER_NEED_REPREPARE;
 }
 
 static int run(struct db *db, const char *sql, int cache, const struct db_param *p, int np,
-	       db_row_fn fn, void *arg, unsigned long long *affected,
-	       unsigned long long *insert_id, struct err **e)
+               db_row_fn fn, void *arg, unsigned long long *affected, unsigned long long *insert_id,
+               struct err **e)
 {
 	for (int attempt = 0;; attempt++) {
 		struct err *e1 = NULL;
@@ -386,8 +399,8 @@ static int run(struct db *db, const char *sql, int cache, const struct db_param 
 			if (st != NULL)
 				rc = run_once(db, st, p, np, fn, arg, affected, insert_id, &e1);
 		}
-		if (rc >= 0 || attempt == 1 || e1 == NULL || e1->code != ERR_UNAVAILABLE ||
-		    db->conn == NULL || !retryable(db, st)) {
+		if (rc >= 0 || attempt == 1 || e1 == NULL || db->conn == NULL ||
+		    !retryable(db, st)) {
 			if (!cache && st != NULL)
 				mysql_stmt_close(st);
 			if (rc < 0) {
@@ -407,13 +420,13 @@ static int run(struct db *db, const char *sql, int cache, const struct db_param 
 }
 
 int db_query(struct db *db, const char *sql, const struct db_param *p, int np, db_row_fn fn,
-	     void *arg, struct err **e)
+             void *arg, struct err **e)
 {
 	return run(db, sql, 1, p, np, fn, arg, NULL, NULL, e);
 }
 
 int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
-	    unsigned long long *affected, unsigned long long *insert_id, struct err **e)
+            unsigned long long *affected, unsigned long long *insert_id, struct err **e)
 {
 	unsigned long long a = 0, id = 0;
 
@@ -427,7 +440,7 @@ int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
 }
 
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
-		 unsigned long long *affected, struct err **e)
+                 unsigned long long *affected, struct err **e)
 {
 	unsigned long long a = 0;
 

@@ -14,23 +14,23 @@
 
 #include "buf.h"
 #include "cleanup.h"
-#include "config.h"
+#include "conf.h"
 #include "db.h"
 #include "db_core.h"
 #include "journal.h"
 #include "log.h"
 #include "xalloc.h"
 
-#define JOURNAL_MAX_FILE    ((size_t)1 << 30) /* a journal we read back at most */
-#define JOURNAL_BATCH       1000              /* records per db_inv_insert call */
-#define REPLAY_INTERVAL_MS  2000
+#define JOURNAL_MAX_FILE   ((size_t)1 << 30) /* a journal we read back at most */
+#define JOURNAL_BATCH      1000              /* records per db_inv_insert call */
+#define REPLAY_INTERVAL_MS 2000
 
 struct journal {
 	char *dir;
 	char *path[2];
 	int fd[2];
-	int cur;               /* index of the file appended to */
-	pthread_mutex_t lock;  /* serialises appends against the swap */
+	int cur;              /* index of the file appended to */
+	pthread_mutex_t lock; /* serialises appends against the swap */
 	pthread_t writer;
 	int writer_running;
 	volatile int stop;
@@ -86,13 +86,19 @@ int journal_append(struct journal *j, const cJSON *rec, struct err **e)
 	_cleanup_cjson_str_ char *txt = cJSON_PrintUnformatted(rec);
 	size_t n;
 	ssize_t w;
+	off_t end;
 
 	if (txt == NULL)
 		return err_set(e, ERR_INTERNAL, "could not serialise a record");
 	n = strlen(txt);
 	txt[n] = '\n'; /* cJSON allocated n + 1 bytes: the NUL becomes the newline */
 	pthread_mutex_lock(&j->lock);
+	end = lseek(j->fd[j->cur], 0, SEEK_END);
 	w = write(j->fd[j->cur], txt, n + 1);
+	/* A torn line (disk full) would swallow the next record appended after
+	 * it: cut it off again. */
+	if (w >= 0 && (size_t)w != n + 1 && end >= 0 && ftruncate(j->fd[j->cur], end) < 0)
+		log_warn("journal: cannot cut a torn record off %s", j->path[j->cur]);
 	pthread_mutex_unlock(&j->lock);
 	txt[n] = '\0';
 	if (w < 0)
@@ -171,9 +177,10 @@ static int read_file(int fd, struct buf *b, struct err **e)
 	}
 }
 
-/* Inserts records; a batch the database refuses for another reason than
- * being unreachable is retried row by row and rows that still fail are
- * logged and dropped (one bad record must not block all later ones). */
+/* Inserts records.  A batch whose values the database refuses (ERR_INVALID)
+ * is retried row by row and the rows it still refuses are logged and
+ * dropped: one bad record must not block all later ones.  Any other failure
+ * keeps everything in the journal for the next round. */
 static int insert_records(struct db *db, cJSON **recs, int n, struct err **e)
 {
 	for (int i = 0; i < n; i += JOURNAL_BATCH) {
@@ -182,7 +189,7 @@ static int insert_records(struct db *db, cJSON **recs, int n, struct err **e)
 
 		if (db_inv_insert(db, recs + i, k, &e1) == 0)
 			continue;
-		if (e1->code == ERR_UNAVAILABLE) {
+		if (e1->code != ERR_INVALID) {
 			*e = e1;
 			return -1;
 		}
@@ -191,13 +198,14 @@ static int insert_records(struct db *db, cJSON **recs, int n, struct err **e)
 		for (int r = i; r < i + k; r++) {
 			if (db_inv_insert(db, recs + r, 1, &e1) == 0)
 				continue;
-			if (e1->code == ERR_UNAVAILABLE) {
+			if (e1->code != ERR_INVALID) {
 				*e = e1;
 				return -1;
 			}
-			log_errx("dropping invocation record %s: %s",
-				 cJSON_GetObjectItemCaseSensitive(recs[r], "request_id")->valuestring,
-				 err_msg(e1));
+			log_errx(
+			    "dropping invocation record %s: %s",
+			    cJSON_GetObjectItemCaseSensitive(recs[r], "request_id")->valuestring,
+			    err_msg(e1));
 			err_free(&e1);
 		}
 	}
@@ -270,7 +278,8 @@ static int is_journal_name(const char *name)
 
 static int is_own(const struct journal *self, const char *path)
 {
-	return self != NULL && (strcmp(self->path[0], path) == 0 || strcmp(self->path[1], path) == 0);
+	return self != NULL &&
+	       (strcmp(self->path[0], path) == 0 || strcmp(self->path[1], path) == 0);
 }
 
 static int replay_one(const char *path, struct db *db, struct err **e)
@@ -297,7 +306,7 @@ static int replay_one(const char *path, struct db *db, struct err **e)
 }
 
 int journal_replay_orphans(const char *dir, const struct journal *self, struct db *db,
-			   struct err **e)
+                           struct err **e)
 {
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct dirent *de;
@@ -398,7 +407,7 @@ static int final_flush(struct journal *j, int wait_ms)
 		}
 		if (mono_ms() >= deadline) {
 			log_warnx("records stay in the journal for the next worker: %s",
-				  err_msg(e));
+			          err_msg(e));
 			err_free(&e);
 			break;
 		}

@@ -621,13 +621,25 @@ int zip_remove_tree(const char *dir, struct err **e)
 	return 0;
 }
 
+/* Fills the open directory root with the archive's entries. */
+static int walk_into(int root, const void *data, size_t len, const struct zip_limits *lim,
+                     struct zip_stats *st, struct err **e)
+{
+	struct disk_sink d = {.root = root, .fd = -1, .name = ""};
+	struct zip_sink sink = {disk_begin, disk_write, disk_end, &d};
+	int rc = zip_walk(data, len, lim, &sink, st, e);
+
+	if (d.fd >= 0)
+		close(d.fd);
+	return rc;
+}
+
 int zip_extract(const void *data, size_t len, const char *dir, const struct zip_limits *lim,
                 struct zip_stats *st, struct err **e)
 {
-	struct disk_sink d = {.root = -1, .fd = -1, .name = ""};
-	struct zip_sink sink = {disk_begin, disk_write, disk_end, &d};
-	struct zip_stats s;
+	_cleanup_close_ int root = -1;
 	_cleanup_free_ char *tmp = NULL;
+	struct zip_stats s;
 	unsigned char rnd[6];
 	int rc = -1;
 
@@ -643,12 +655,12 @@ int zip_extract(const void *data, size_t len, const char *dir, const struct zip_
 		err_setsys(e, ERR_IO, "chmod '%s'", tmp);
 		goto out;
 	}
-	d.root = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (d.root < 0) {
+	root = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (root < 0) {
 		err_setsys(e, ERR_IO, "opening '%s'", tmp);
 		goto out;
 	}
-	if (zip_walk(data, len, lim, &sink, &s, e) < 0)
+	if (walk_into(root, data, len, lim, &s, e) < 0)
 		goto out;
 	/* NOREPLACE: plain rename would silently replace an empty directory. */
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {
@@ -662,11 +674,16 @@ int zip_extract(const void *data, size_t len, const char *dir, const struct zip_
 		*st = s;
 	rc = 0;
 out:
-	if (d.fd >= 0)
-		close(d.fd);
-	if (d.root >= 0)
-		close(d.root);
 	if (rc < 0)
 		zip_remove_tree(tmp, NULL);
 	return rc;
+}
+
+int zip_unpack_dir(const void *data, size_t len, const char *dir, struct err **e)
+{
+	_cleanup_close_ int root = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (root < 0)
+		return err_setsys(e, ERR_IO, "opening '%s'", dir);
+	return walk_into(root, data, len, &zip_default_limits, NULL, e);
 }

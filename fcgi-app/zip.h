@@ -73,6 +73,11 @@ int zip_walk(const void *data, size_t len, const struct zip_limits *lim,
 int zip_extract(const void *data, size_t len, const char *dir, const struct zip_limits *lim,
                 struct zip_stats *st, struct err **e);
 
+/* Unpacks the archive with the default limits into dir, an existing empty
+ * directory (the caller makes it and removes it on failure): the shape of
+ * code_store's code_zip_unpack hook. */
+int zip_unpack_dir(const void *data, size_t len, const char *dir, struct err **e);
+
 /* Removes a directory tree without following symlinks.  0 or -1 with *e. */
 int zip_remove_tree(const char *dir, struct err **e);
 

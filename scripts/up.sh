@@ -47,6 +47,9 @@ main() {
 	phase "build"
 	BUILD=$("$SCRIPTS/build.sh")
 	export LAMBDA_BUILD=$BUILD
+	if [[ -f $SCRIPTS/build-htdocs.sh ]]; then
+		sh "$SCRIPTS/build-htdocs.sh" >&2
+	fi
 	phase "docker engine"
 	"$SCRIPTS/dockerd.sh"
 	if [[ -x $SCRIPTS/build-images.sh ]]; then

@@ -67,6 +67,7 @@ export async function request(method, path, opts = {}) {
   } finally {
     clearTimeout(timer);
   }
+  if (opts.onHeaders) opts.onHeaders(resp.headers);
   if (resp.status === 204) return null;
   const type = resp.headers.get('Content-Type') || '';
   const text = await resp.text();
@@ -99,9 +100,15 @@ export function listOf(data, ...names) {
   return [];
 }
 
-export function nextCursor(data) {
-  if (!data || Array.isArray(data)) return null;
-  return data.next_cursor || data.cursor || null;
+// A page of a list: lists are JSON arrays and the cursor of the next page
+// comes in the X-Next-Cursor header. -> {items, next}
+export async function getPage(path, query, opts = {}, ...names) {
+  let next = null;
+  const data = await request('GET', path, {
+    ...opts, query, onHeaders: (hd) => { next = hd.get('X-Next-Cursor'); },
+  });
+  if (!next && data && !Array.isArray(data)) next = data.next_cursor || null;
+  return { items: listOf(data, ...names), next };
 }
 
 export const enc = encodeURIComponent;

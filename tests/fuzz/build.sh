@@ -24,9 +24,17 @@ $CC $CFLAGS -o "$out/fuzz_sigv4" "$top/tests/fuzz/fuzz_sigv4.c" "$top/fcgi-app/s
 $CC $CFLAGS -o "$out/fuzz_zip" "$top/tests/fuzz/fuzz_zip.c" "$top/fcgi-app/zip.c" \
 	$COMMON -lcrypto -lz
 
+# fuzz_router: request parsing and routing over the real route tables (so
+# every API module but main.c) and the JSON validation of a function body.
+# shellcheck disable=SC2086
+$CC $CFLAGS $(pkg-config --cflags libmariadb) -o "$out/fuzz_router" \
+	"$top/tests/fuzz/fuzz_router.c" $(ls "$top"/fcgi-app/*.c | grep -v '/main\.c$') \
+	$COMMON "$top/common/log.c" "$top/common/proto.c" \
+	$(pkg-config --libs libcjson libmariadb libcrypto zlib) -lm -pthread
+
 if [ "${1:-}" = run ]; then
 	secs=${2:-60}
-	for f in sigv4 zip; do
+	for f in sigv4 zip router; do
 		mkdir -p "$out/$f" "$out/$f.corpus"
 		echo "fuzz_$f: ${secs}s"
 		"$out/fuzz_$f" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \

@@ -18,13 +18,32 @@ import tempfile
 import time
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+
+class Tap(harness.Tap):
+    """harness.Tap without its test stack: these tests start their own executor."""
+
+    def __init__(self):  # pylint: disable=super-init-not-called
+        self.n = 0
+        self.failed = 0
+        self.skipped = 0
+
+
+def skip_all(reason):
+    Tap().skip_all(reason)
+
+
 HDR = struct.Struct(">BBHIQ")
 TYPES = {"INVOKE": 1, "RESULT": 2, "POOLS": 3, "POOLS_REPLY": 4, "DRAIN": 5,
          "DRAIN_REPLY": 6, "PING": 7, "PONG": 8, "STATS": 9, "STATS_REPLY": 10,
          "ERROR": 11}
 NAMES = {v: k for k, v in TYPES.items()}
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("LAMBDA_EXECUTOR_BIN", os.path.join(ROOT, "executor", "lambda-executor"))
+# scripts/test.sh sets LAMBDA_TEST_BUILD (the ASan build in its second pass)
+BINARY = os.environ.get("LAMBDA_EXECUTOR_BIN",
+                        os.path.join(harness.BUILD, "executor", "lambda-executor"))
 DOCKER_SOCK = "/var/run/docker.sock"
 
 
@@ -147,8 +166,8 @@ class Executor:
             "instance": self.instance,
             "log_level": "info",
             "executor.prewarm_min": "0",
-            "executor.image_python": os.environ.get("LAMBDA_IMAGE_PYTHON", "lambda-python:latest"),
-            "executor.image_node": os.environ.get("LAMBDA_IMAGE_NODE", "lambda-node:latest"),
+            "executor.image_python": image_for("python"),
+            "executor.image_node": image_for("javascript"),
         }
         base.update({k.replace("__", "."): str(v) for k, v in conf.items()})
         self.conf = base
@@ -193,6 +212,10 @@ class Executor:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
         return -1
+
+    def sanitized(self):
+        with open("/proc/%d/maps" % self.proc.pid) as f:
+            return "libasan" in f.read()
 
     def stop(self, sig=signal.SIGTERM, timeout=60):
         if self.proc is None:
@@ -262,45 +285,56 @@ class Executor:
                 c.close()
 
 
-class Tap:
-    """TAP output: ok / not ok lines, a plan at the end, a summary line."""
-
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, name, detail=None):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, name), flush=True)
-        if not cond:
-            self.failed += 1
-            if detail is not None:
-                for line in str(detail)[:3000].splitlines():
-                    print("#   " + line, flush=True)
-        return cond
-
-    def skip_all(self, why):
-        print("1..0 # SKIP " + why, flush=True)
-        sys.exit(77 if os.environ.get("CI") != "true" else 1)
-
-    def done(self):
-        print("1..%d" % self.n, flush=True)
-        sys.exit(1 if self.failed else 0)
-
-
 def isolations():
     """Which isolations to test: both unless LAMBDA_TEST_ISOLATION says one."""
     only = os.environ.get("LAMBDA_TEST_ISOLATION")
     return [only] if only else ["docker", "gvisor"]
 
 
-def require_stack(tap, runtimes=("python",)):
+def image_for(runtime):
+    if runtime == "python":
+        return os.environ.get("LAMBDA_IMAGE_PYTHON", "lambda-python:latest")
+    return os.environ.get("LAMBDA_IMAGE_NODE", "lambda-node:latest")
+
+
+def require_stack(runtimes=("python",)):
+    """Skips the whole file (exit 77) when the executor, docker or an image is missing."""
     if not os.path.exists(BINARY):
-        tap.skip_all("%s not built" % BINARY)
+        skip_all("%s not built" % BINARY)
     if not docker_available():
-        tap.skip_all("docker engine not reachable on %s" % DOCKER_SOCK)
+        skip_all("docker engine not reachable on %s" % DOCKER_SOCK)
     for rt in runtimes:
-        img = os.environ.get("LAMBDA_IMAGE_" + ("PYTHON" if rt == "python" else "NODE"),
-                             "lambda-%s:latest" % ("python" if rt == "python" else "node"))
-        if not image_exists(img):
-            tap.skip_all("image %s missing (scripts/build-images.sh builds it)" % img)
+        if not image_exists(image_for(rt)):
+            skip_all("image %s missing (scripts/build-images.sh builds it)" % image_for(rt))
+    if "gvisor" in isolations() and not runtime_registered("runsc"):
+        skip_all("runtime runsc is not registered with dockerd (scripts/dockerd.sh does it)")
+
+
+def wait_for(cond, timeout=20, step=0.1):
+    """Polls cond() until it is true or timeout seconds pass; returns its last value."""
+    deadline = time.time() + timeout
+    while True:
+        v = cond()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(step)
+
+
+def container_gone(full_or_short_id):
+    st, _ = docker_api("GET", "/containers/%s/json" % full_or_short_id)
+    return st == 404
+
+
+def host_pids_in_container(full_id):
+    """Host processes whose cgroup names the container (runc and runsc alike)."""
+    pids = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cgroup" % p) as f:
+                if full_id in f.read():
+                    pids.append(int(p))
+        except OSError:
+            pass
+    return pids

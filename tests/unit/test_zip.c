@@ -742,6 +742,32 @@ static void test_zip64_streaming_writer(void **state)
 	free(cut);
 }
 
+/* The code_store hook: into an existing empty directory. */
+static void test_unpack_dir_hook(void **state)
+{
+	struct ent f = FILE_ENT("index.mjs", "export const handler = async () => 1;\n", 8);
+	struct ent bad = FILE_ENT("../x.mjs", "x", 0);
+	struct err *e = NULL;
+	unsigned char *zip;
+	size_t len;
+
+	(void)state;
+	zip = one_entry(&f, &len);
+	assert_int_equal(mkdir(path("hook"), 0755), 0);
+	assert_int_equal(zip_unpack_dir(zip, len, path("hook"), &e), 0);
+	assert_file("hook/index.mjs", "export const handler = async () => 1;\n", 0644);
+	free(zip);
+	zip = one_entry(&bad, &len);
+	assert_int_equal(zip_unpack_dir(zip, len, path("hook"), &e), -1);
+	assert_int_equal(e->code, ERR_INVALID);
+	err_free(&e);
+	assert_int_equal(zip_unpack_dir(zip, len, path("no-such-dir"), &e), -1);
+	assert_int_equal(e->code, ERR_IO);
+	err_free(&e);
+	assert_int_equal(zip_remove_tree(path("hook"), NULL), 0);
+	free(zip);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -757,6 +783,7 @@ int main(void)
 	    cmocka_unit_test(test_limit_pairs_aws),
 	    cmocka_unit_test(test_comment_and_empty),
 	    cmocka_unit_test(test_zip64_streaming_writer),
+	    cmocka_unit_test(test_unpack_dir_hook),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -61,13 +61,13 @@ export async function render(main, params, ctx) {
     const seconds = WINDOWS.find((w) => w.value === win).seconds;
     const [series, inv, pools] = await Promise.all([
       fetchSeries(win, fn.name, ctx.signal),
-      api.get('/api/invocations', { function: fn.name, limit: 10 }, { signal: ctx.signal }),
+      api.getPage('/api/invocations', { function: fn.name, limit: 10 }, { signal: ctx.signal }, 'invocations'),
       api.get('/api/pools', null, { signal: ctx.signal }).catch(() => null),
     ]);
     if (ctx.signal.aborted) return;
     kpis.update(series, seconds);
     charts.update(series);
-    const items = api.listOf(inv, 'invocations');
+    const { items } = inv;
     if (!items.length) replace(recent, empty('No calls yet', 'Invoke the function to see its calls here.'));
     else { const t = invocationTable(false); t.tbody.append(...invocationRows(items, false)); replace(recent, t.el); }
     if (!pools) replace(ctBox, h('p', { class: 'muted pad' }, 'Pool state unavailable.'));

@@ -85,12 +85,14 @@ export async function render(main, params, ctx) {
   const editing = !!params.name;
   let fn = null;
   let code = '';
+  let keepZip = false; // an existing zip archive stays unless a new file is chosen
   if (editing) {
     const path = `/api/functions/${api.enc(params.name)}`;
     const [d, c] = await Promise.all([api.get(path, null, { signal: ctx.signal }), api.get(`${path}/code`, null, { signal: ctx.signal }).catch((e) => { if (e.status === 401) throw e; return null; })]);
     fn = normFunction(d);
     if (typeof c === 'string') code = c;
     else if (c && typeof c.code === 'string') code = c.code;
+    else if (c && c.code_zip) keepZip = true;
   }
   const runtime0 = fn ? fn.runtime : 'python';
   const inputs = {
@@ -144,6 +146,10 @@ export async function render(main, params, ctx) {
     editing ? h('p', { class: 'muted' }, `Version ${fn.version ?? '–'} · updated ${fmt.ago(fn.updated_at)}. Saving creates a new version and drains warm containers.`) : null)), form);
 
   const editor = await mountEditor(editorHost, { doc: editing ? code : TEMPLATES[runtime0], language: runtime0, label: 'Function code' });
+  if (keepZip) {
+    editorHost.classList.add('is-disabled');
+    uploadNote.textContent = 'This function\'s code is a zip archive: it is kept as it is unless you upload a new file.';
+  }
   let touched = editing;
   editorHost.addEventListener('input', () => { touched = true; }, true);
   editorHost.addEventListener('keydown', () => { touched = true; }, true);
@@ -161,10 +167,12 @@ export async function render(main, params, ctx) {
       if (/\.zip$/i.test(f.name)) {
         const url = await readFile(f, true);
         zipData = String(url).split(',')[1] || '';
+        keepZip = false;
         uploadNote.textContent = `${f.name} (${fmt.bytes(f.size)}) will be deployed as the function's code archive; the editor's text is ignored.`;
         editorHost.classList.add('is-disabled');
       } else {
         zipData = null;
+        keepZip = false;
         editorHost.classList.remove('is-disabled');
         editor.set(await readFile(f, false));
         touched = true;
@@ -196,8 +204,8 @@ export async function render(main, params, ctx) {
     try { body.env = env.value(); } catch (err) { local.push(['env', `Environment: ${err.message}.`]); }
     if (!editing && !body.name) local.push(['name', 'A name is required.']);
     if (zipData) body.code_zip = zipData;
-    else body.code = editor.get();
-    if (!zipData && !body.code.trim()) local.push(['code', 'The code is empty.']);
+    else if (!keepZip) body.code = editor.get();
+    if (body.code !== undefined && !body.code.trim()) local.push(['code', 'The code is empty.']);
     if (local.length) {
       local.forEach(([k, msg]) => setFieldError(wraps[k], msg));
       focusField(wraps[local[0][0]]);

@@ -19,7 +19,8 @@ const PAGE = 50;
 export function invocationRows(items, withFunction = true) {
   return items.map(normInvocation).map((r) => h('tr', null,
     h('td', { 'data-label': 'Time' }, h('span', { title: fmt.dateTime(r.started_at) }, fmt.dateTime(r.started_at))),
-    withFunction ? h('td', { 'data-label': 'Function' }, r.function_name) : null,
+    withFunction ? h('td', { 'data-label': 'Function' }, r.function_name && !r.function_name.startsWith('#')
+      ? h('a', { href: `#/functions/${api.enc(r.function_name)}`, class: 'fn-link' }, r.function_name) : r.function_name) : null,
     h('td', { 'data-label': 'Status' }, statusBadge(r.status)),
     h('td', { class: 'num', 'data-label': 'Duration' }, fmt.ms(r.duration_ms)),
     h('td', { 'data-label': 'Start' }, r.cold ? badge('cold', 'warn') : badge('warm', 'ok')),
@@ -64,13 +65,20 @@ export async function render(main, _params, ctx) {
   };
   let cursor = null;
   let table = null;
+  // The API lists newest first without a time filter: the time filter is
+  // applied here, and paging stops at the first row older than it.
   const load = async (reset) => {
     if (reset) { cursor = null; replace(body, loading()); more.hidden = true; }
-    const query = { function: fnSel.value, status: stSel.value, limit: PAGE, cursor };
-    if (tSel.value) query.since = Math.floor(Date.now() / 1000) - Number(tSel.value);
+    const since = tSel.value ? Date.now() - Number(tSel.value) * 1000 : null;
     try {
-      const d = await api.get('/api/invocations', query, { signal: ctx.signal });
-      const items = api.listOf(d, 'invocations');
+      const pg = await api.getPage('/api/invocations', { function: fnSel.value, status: stSel.value, limit: PAGE, cursor }, { signal: ctx.signal }, 'invocations');
+      let items = pg.items;
+      let older = false;
+      if (since !== null) {
+        const keep = items.filter((r) => { const d = fmt.toDate(normInvocation(r).started_at); return d && d.getTime() >= since; });
+        older = keep.length < items.length;
+        items = keep;
+      }
       if (reset) {
         if (!items.length) {
           replace(body, empty('No invocations match', fnSel.value || stSel.value || tSel.value ? 'Try widening the filters.' : 'Invoke a function and its calls appear here.'));
@@ -80,8 +88,8 @@ export async function render(main, _params, ctx) {
         replace(body, table.el);
       }
       append(table.tbody, invocationRows(items, true));
-      cursor = api.nextCursor(d);
-      more.hidden = !cursor || items.length === 0;
+      cursor = older ? null : pg.next;
+      more.hidden = !cursor;
     } catch (e) {
       if (ctx.signal.aborted || e.status === 401) return;
       replace(body, errorState(e, () => load(true)));

@@ -19,8 +19,14 @@ export async function render(main, _params, ctx) {
   const load = async () => {
     replace(list, loading());
     try {
-      const d = await api.get('/api/keys', null, { signal: ctx.signal });
-      const keys = api.listOf(d, 'keys');
+      const keys = [];
+      let cursor = null;
+      for (let i = 0; i < 20; i += 1) {
+        const pg = await api.getPage('/api/keys', { limit: 500, cursor }, { signal: ctx.signal }, 'keys');
+        keys.push(...pg.items);
+        cursor = pg.next;
+        if (!cursor) break;
+      }
       if (!keys.length) { replace(list, empty('No API keys', 'Create one above.')); return; }
       replace(list, h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'keys-table' },
         h('caption', { class: 'sr-only' }, 'API keys'),

@@ -1,0 +1,399 @@
+/* Dispatcher threads for queued Event invocations.  See event_queue.h. */
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "cleanup.h"
+#include "db.h"
+#include "db_aws.h"
+#include "db_core.h"
+#include "event_queue.h"
+#include "exec_client.h"
+#include "function.h"
+#include "invoke.h"
+#include "journal.h"
+#include "log.h"
+#include "xalloc.h"
+
+/* A thread's state, one at a time. */
+enum dq_state {
+	DQ_IDLE,    /* waiting for work (notify or the poll interval) */
+	DQ_RUNNING, /* an event claimed and being run */
+	DQ_STOPPED, /* asked to stop; the thread is gone */
+};
+
+struct dispatcher {
+	pthread_t tid;
+	int index;
+	enum dq_state state;
+	struct worker w;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stopping;
+	int started;
+	unsigned pending; /* notifications not yet consumed */
+	char token[64];   /* this process, for claimed_by */
+	struct dispatcher d[EVENT_QUEUE_THREADS];
+	/* rows of dead claimers, and when we first saw them (thread 0 only) */
+	struct {
+		long long id;
+		time_t seen;
+	} orphans[64];
+	int norphans;
+} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, "", {{0}}, {{0, 0}}, 0};
+
+int event_queue_process_token(long pid, char *out, size_t size)
+{
+	char path[64], buf[1024];
+	unsigned long long start = 0;
+	FILE *f;
+	char *p;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the command may hold spaces and ')': fields count from the last ')' */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return -1;
+	/* after ")": state is field 3; starttime is field 22 */
+	for (int field = 3; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
+		return -1;
+	snprintf(out, size, "%ld:%llu", pid, start);
+	return 0;
+}
+
+static int stopping(void)
+{
+	int s;
+
+	pthread_mutex_lock(&q.lock);
+	s = q.stopping;
+	pthread_mutex_unlock(&q.lock);
+	return s;
+}
+
+/* Sleeps up to ms, or until notified (or stopped). */
+static void wait_ms(int ms, int wake_on_notify)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&q.lock);
+	while (!q.stopping && !(wake_on_notify && q.pending > 0))
+		if (pthread_cond_timedwait(&q.wake, &q.lock, &ts) == ETIMEDOUT)
+			break;
+	if (wake_on_notify && q.pending > 0)
+		q.pending--;
+	pthread_mutex_unlock(&q.lock);
+}
+
+void event_queue_notify(void)
+{
+	pthread_mutex_lock(&q.lock);
+	q.pending++;
+	pthread_cond_signal(&q.wake);
+	pthread_mutex_unlock(&q.lock);
+}
+
+/* A claimed row must be settled even while the database restarts under
+ * us: these retry until they work or we stop. */
+static void finish(struct db *db, long long id, const char *state, const char *status,
+		   const char *error)
+{
+	struct err *e = NULL;
+
+	while (db_aws_event_finish(db, id, state, status, error, &e) < 0) {
+		log_warnx("event %lld: settling: %s (retrying)", id, err_msg(e));
+		err_free(&e);
+		if (stopping())
+			return;
+		wait_ms(1000, 0);
+	}
+}
+
+static void requeue(struct db *db, long long id)
+{
+	struct err *e = NULL;
+
+	while (db_aws_event_requeue(db, id, &e) < 0) {
+		log_warnx("event %lld: requeue: %s (retrying)", id, err_msg(e));
+		err_free(&e);
+		if (stopping())
+			return;
+		wait_ms(1000, 0);
+	}
+}
+
+/* After ERR_UNAVAILABLE: invoke_run recorded the call (as internal) when the
+ * request reached the executor, and nothing when it did not.  The journal
+ * reaches the database within api.journal_flush_ms. */
+static void settle_unavailable(struct worker *w, const struct aws_event *ev, const char *why)
+{
+	_cleanup_free_ char *status = NULL;
+	struct err *e = NULL;
+	int rc;
+
+	wait_ms(1000 + app->cfg.journal_flush_ms, 0);
+	while ((rc = db_aws_invocation_status(w->db, ev->request_id, &status, &e)) < 0) {
+		err_free(&e);
+		if (stopping())
+			return;
+		wait_ms(1000, 0);
+	}
+	if (rc == 1)
+		finish(w->db, ev->id, "failed", status, why);
+	else
+		requeue(w->db, ev->id);
+}
+
+static void run_event(struct worker *w, const struct aws_event *ev)
+{
+	_cleanup_cjson_ cJSON *event = cJSON_ParseWithLength(ev->payload, ev->payload_len);
+	struct invoke_req ir;
+	struct invoke_out out;
+	struct function f;
+	struct err *e = NULL;
+	char ref[32];
+	int retry = 0;
+
+	snprintf(ref, sizeof(ref), "%lld", ev->function_id);
+	while (db_fn_get(w->db, ref, 0, &f, &e) < 0) {
+		if (e->code == ERR_NOT_FOUND) {
+			err_free(&e);
+			finish(w->db, ev->id, "failed", NULL,
+			       "the function was deleted before the event ran");
+			return;
+		}
+		err_free(&e);
+		if (stopping()) {
+			requeue(w->db, ev->id);
+			return;
+		}
+		wait_ms(1000, 0);
+	}
+	memset(&ir, 0, sizeof(ir));
+	ir.fn = &f;
+	ir.event = event;
+	ir.source = "event";
+	ir.request_id = ev->request_id;
+	if (invoke_run(w, &ir, &out, &retry, &e) == 0) {
+		const cJSON *er = cJSON_GetObjectItemCaseSensitive(out.result, "error");
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(er, "errorMessage");
+		finish(w->db, ev->id, "done", out.status,
+		       cJSON_IsString(msg) ? msg->valuestring : NULL);
+		invoke_out_free(&out);
+	} else if (e->code == ERR_TOO_MANY) {
+		requeue(w->db, ev->id);
+		wait_ms(1000 * (retry > 0 ? retry : 1), 0);
+	} else if (e->code == ERR_UNAVAILABLE) {
+		settle_unavailable(w, ev, err_msg(e));
+	} else {
+		finish(w->db, ev->id, "failed", NULL, err_msg(e));
+	}
+	err_free(&e);
+	function_free(&f);
+}
+
+/* ------------------------------------------------------------ orphans */
+
+/* A row claimed by a process that is gone, seen for long enough, is
+ * settled from its record, or recorded as internal and failed. */
+static void settle_orphan(struct worker *w, const struct aws_event *ev)
+{
+	_cleanup_free_ char *status = NULL;
+	struct err *e = NULL;
+	int rc = db_aws_invocation_status(w->db, ev->request_id, &status, &e);
+
+	if (rc < 0) {
+		err_free(&e);
+		return;
+	}
+	if (rc == 1) {
+		finish(w->db, ev->id, strcmp(status, "internal") == 0 ? "failed" : "done", status,
+		       NULL);
+		return;
+	}
+	{
+		static const char why[] = "the API process running it stopped before it answered";
+		_cleanup_cjson_ cJSON *res = cJSON_CreateObject();
+		_cleanup_cjson_ cJSON *rec = NULL;
+		struct function f;
+		cJSON *er;
+		char now[32];
+		time_t t = time(NULL);
+		struct tm tm;
+
+		memset(&f, 0, sizeof(f));
+		f.id = ev->function_id;
+		f.name = ev->function_name;
+		f.isolation = (char *)"docker";
+		cJSON_AddStringToObject(res, "status", "internal");
+		er = cJSON_AddObjectToObject(res, "error");
+		cJSON_AddStringToObject(er, "errorType", "Executor.Unavailable");
+		cJSON_AddStringToObject(er, "errorMessage", why);
+		gmtime_r(&t, &tm);
+		strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S.000", &tm);
+		rec = invoke_record(&f, ev->request_id, "event", "docker", now, 0.0, res);
+		if (journal_append(app->journal, rec, &e) < 0) {
+			log_warnx("event %lld: %s", ev->id, err_msg(e));
+			err_free(&e);
+			return;
+		}
+		finish(w->db, ev->id, "failed", "internal", why);
+	}
+}
+
+static int claimer_gone(const char *claimed_by)
+{
+	char tok[64];
+	long pid = claimed_by != NULL ? strtol(claimed_by, NULL, 10) : 0;
+
+	if (pid <= 0)
+		return 1;
+	if (event_queue_process_token(pid, tok, sizeof(tok)) < 0)
+		return 1;
+	return strcmp(tok, claimed_by) != 0; /* the pid was reused */
+}
+
+static int check_orphan(const struct aws_event *ev, void *arg)
+{
+	struct worker *w = arg;
+	time_t now = time(NULL);
+	int i;
+
+	if (strcmp(ev->claimed_by != NULL ? ev->claimed_by : "", q.token) == 0 ||
+	    !claimer_gone(ev->claimed_by))
+		return 0;
+	for (i = 0; i < q.norphans; i++)
+		if (q.orphans[i].id == ev->id)
+			break;
+	if (i == q.norphans) {
+		if (q.norphans < (int)(sizeof(q.orphans) / sizeof(q.orphans[0]))) {
+			q.orphans[q.norphans].id = ev->id;
+			q.orphans[q.norphans].seen = now;
+			q.norphans++;
+		}
+		return 0;
+	}
+	if (now - q.orphans[i].seen < EVENT_QUEUE_ORPHAN_S)
+		return 0;
+	log_warnx("event %lld (%s): its claimer %s is gone; settling it", ev->id,
+		  ev->request_id, ev->claimed_by);
+	settle_orphan(w, ev);
+	q.orphans[i] = q.orphans[--q.norphans];
+	return 0;
+}
+
+static void housekeeping(struct worker *w, time_t *last_purge)
+{
+	struct err *e = NULL;
+
+	if (db_aws_event_running(w->db, check_orphan, w, &e) < 0)
+		err_free(&e);
+	if (time(NULL) - *last_purge > 3600) {
+		if (db_aws_event_purge(w->db, EVENT_QUEUE_KEEP_S, &e) < 0)
+			err_free(&e);
+		*last_purge = time(NULL);
+	}
+}
+
+/* ------------------------------------------------------------ threads */
+
+static void *dispatcher_main(void *arg)
+{
+	struct dispatcher *d = arg;
+	time_t last_house = 0, last_purge = time(NULL), last_warn = 0;
+	struct aws_event ev;
+	struct err *e = NULL;
+
+	db_thread_init();
+	d->w.db = db_new(&app->cfg);
+	d->w.ec = exec_client_new(&app->cfg);
+	while (!stopping()) {
+		int rc;
+
+		if (d->index == 0 && time(NULL) - last_house >= 5) {
+			housekeeping(&d->w, &last_purge);
+			last_house = time(NULL);
+		}
+		rc = db_aws_event_claim(d->w.db, q.token, &ev, &e);
+		if (rc < 0) {
+			if (time(NULL) - last_warn >= 60) {
+				log_warnx("event queue: %s", err_msg(e));
+				last_warn = time(NULL);
+			}
+			err_free(&e);
+			wait_ms(1000, 0);
+			continue;
+		}
+		if (rc == 0) {
+			wait_ms(EVENT_QUEUE_IDLE_MS, 1);
+			continue;
+		}
+		d->state = DQ_RUNNING;
+		run_event(&d->w, &ev);
+		db_aws_event_free(&ev);
+		d->state = DQ_IDLE;
+	}
+	d->state = DQ_STOPPED;
+	exec_client_free(d->w.ec);
+	db_free(d->w.db);
+	db_thread_end();
+	return NULL;
+}
+
+int event_queue_start(struct err **e)
+{
+	if (event_queue_process_token((long)getpid(), q.token, sizeof(q.token)) < 0)
+		return err_set(e, ERR_INTERNAL, "cannot read /proc/self/stat");
+	q.stopping = 0;
+	for (int i = 0; i < EVENT_QUEUE_THREADS; i++) {
+		struct dispatcher *d = &q.d[i];
+		memset(d, 0, sizeof(*d));
+		d->index = i;
+		d->w.id = 1000 + i;
+		d->state = DQ_IDLE;
+		if (pthread_create(&d->tid, NULL, dispatcher_main, d) != 0) {
+			event_queue_stop();
+			return err_set(e, ERR_INTERNAL, "pthread_create failed");
+		}
+		q.started = i + 1;
+	}
+	return 0;
+}
+
+void event_queue_stop(void)
+{
+	pthread_mutex_lock(&q.lock);
+	q.stopping = 1;
+	pthread_cond_broadcast(&q.wake);
+	pthread_mutex_unlock(&q.lock);
+	for (int i = 0; i < q.started; i++)
+		pthread_join(q.d[i].tid, NULL);
+	q.started = 0;
+}

@@ -1,0 +1,37 @@
+/* Asynchronous (InvocationType=Event) invocations: the dispatcher threads of
+ * one lambda-api process.  Each claims queued rows of event_queue (db_aws.c)
+ * with SELECT ... FOR UPDATE SKIP LOCKED, runs them through invoke_run with
+ * the row's request id and source "event", and settles them.  Every process
+ * runs dispatchers, so the queue drains while any process lives and resumes
+ * when one starts again.
+ *
+ * Each queued call runs at most once and has exactly one invocation record:
+ *   - refused by the executor before running (queue full, executor down
+ *     before the request went out): the row goes back to the queue;
+ *   - it ran: "done" with the invocation's status (function errors are not
+ *     retried);
+ *   - the process that claimed it died: another process settles the row from
+ *     the invocation record (journaled before the run was answered); without
+ *     one it is "failed" and recorded with status "internal". */
+#ifndef LAMBDA_API_EVENT_QUEUE_H
+#define LAMBDA_API_EVENT_QUEUE_H
+
+#include "err.h"
+
+#define EVENT_QUEUE_THREADS    2
+#define EVENT_QUEUE_IDLE_MS    500      /* poll interval while idle */
+#define EVENT_QUEUE_ORPHAN_S   10       /* a dead claimer's row waits this long */
+#define EVENT_QUEUE_KEEP_S     (7 * 86400) /* settled rows are purged after this */
+
+/* Starts the dispatcher threads (needs app set up: config, journal). */
+int event_queue_start(struct err **e);
+/* Stops them, letting runs in flight finish. */
+void event_queue_stop(void);
+/* Wakes this process's dispatchers: an event was just queued. */
+void event_queue_notify(void);
+
+/* "<pid>:<start time in clock ticks>" of process pid (for claimed_by), or
+ * -1 when it does not exist.  Exposed for the unit tests. */
+int event_queue_process_token(long pid, char *out, size_t size);
+
+#endif
