@@ -313,8 +313,11 @@ def run_wrk(rep, cfg, results):
     rows = []
     try:
         for bmax in (1, 16):
+            imgs = bb.bd.build_images()
             key = _stack("restart", {"executor.batch_max": bmax, "executor.queue_max": 1024,
-                                     "executor.prewarm_min": 0})
+                                     "executor.prewarm_min": 0,
+                                     "executor.image_python": imgs["lambda-python"],
+                                     "executor.image_node": imgs["lambda-node"]})
             for lang in bb_langs():
                 name = "bench-%s" % lang
                 _create(key, name, lang)
