@@ -19,6 +19,6 @@ scripts/build-images.sh >/dev/null
 mkdir -p bench/results
 out=bench/results/$(date +%Y-%m-%d-%H%M).md
 status=0
-/usr/bin/python3 bench/bench.py --out "$out" --command "bench/run.sh $*" "$@" || status=$?
+/usr/bin/python3 bench/bench.py --out "$out" --command "bench/run.sh${*:+ $*}" "$@" || status=$?
 echo "report: $out" >&2
 exit "$status"
