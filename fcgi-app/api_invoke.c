@@ -12,8 +12,11 @@
 #include "function.h"
 #include "invoke.h"
 
-static void answer_failure(struct reply *rep, struct err **e, int retry_after)
+static void answer_failure(struct reply *rep, const struct invoke_out *out, struct err **e,
+			   int retry_after)
 {
+	if (out->request_id[0] != '\0') /* it was recorded (as internal) */
+		reply_header(rep, "X-Request-Id", "%s", out->request_id);
 	if ((*e)->code == ERR_TOO_MANY)
 		reply_header(rep, "Retry-After", "%d", retry_after > 0 ? retry_after : 1);
 	api_fail(rep, e);
@@ -102,7 +105,7 @@ static void fn_invoke(struct request *req, struct reply *rep)
 	ir = (struct invoke_req){.fn = &fn, .isolation = iso, .event = event, .source = "api"};
 	if (invoke_run(req->w, &ir, &out, &retry, &e) < 0) {
 		function_free(&fn);
-		answer_failure(rep, &e, retry);
+		answer_failure(rep, &out, &e, retry);
 		return;
 	}
 	reply_header(rep, "X-Request-Id", "%s", out.request_id);
@@ -197,7 +200,7 @@ static void fn_execute(struct request *req, struct reply *rep)
 	ir = (struct invoke_req){.fn = &fn, .isolation = iso, .args = args, .source = "seed"};
 	if (invoke_run(req->w, &ir, &out, &retry, &e) < 0) {
 		function_free(&fn);
-		answer_failure(rep, &e, retry);
+		answer_failure(rep, &out, &e, retry);
 		return;
 	}
 	reply_header(rep, "X-Request-Id", "%s", out.request_id);

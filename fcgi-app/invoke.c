@@ -272,6 +272,8 @@ int invoke_run(struct worker *w, const struct invoke_req *req, struct invoke_out
 				err_free(&e1);
 				return -1;
 			}
+			/* the caller can name the record in its error answer */
+			memcpy(out->request_id, rid, sizeof(rid));
 		}
 		*e = e1;
 		return -1;

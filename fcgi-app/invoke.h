@@ -32,7 +32,9 @@ struct invoke_out {
 
 /* Runs req and records it (journal) whatever its outcome.  Errors:
  *   ERR_UNAVAILABLE "executor unavailable: ..." (503): when it died during
- *     the call, the invocation is recorded with status "internal";
+ *     the call, the invocation is recorded with status "internal" and
+ *     out->request_id names it (the only part of out written on failure:
+ *     callers zero out first and answer it as X-Request-Id);
  *   ERR_TOO_MANY (429; *retry_after_s set) and others from an executor ERROR
  *     reply: nothing ran, nothing is recorded;
  *   ERR_INTERNAL when the record could not be journaled (no 2xx without its

@@ -86,13 +86,19 @@ int journal_append(struct journal *j, const cJSON *rec, struct err **e)
 	_cleanup_cjson_str_ char *txt = cJSON_PrintUnformatted(rec);
 	size_t n;
 	ssize_t w;
+	off_t end;
 
 	if (txt == NULL)
 		return err_set(e, ERR_INTERNAL, "could not serialise a record");
 	n = strlen(txt);
 	txt[n] = '\n'; /* cJSON allocated n + 1 bytes: the NUL becomes the newline */
 	pthread_mutex_lock(&j->lock);
+	end = lseek(j->fd[j->cur], 0, SEEK_END);
 	w = write(j->fd[j->cur], txt, n + 1);
+	/* A torn line (disk full) would swallow the next record appended after
+	 * it: cut it off again. */
+	if (w >= 0 && (size_t)w != n + 1 && end >= 0 && ftruncate(j->fd[j->cur], end) < 0)
+		log_warn("journal: cannot cut a torn record off %s", j->path[j->cur]);
 	pthread_mutex_unlock(&j->lock);
 	txt[n] = '\0';
 	if (w < 0)
