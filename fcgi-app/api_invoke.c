@@ -13,7 +13,7 @@
 #include "invoke.h"
 
 static void answer_failure(struct reply *rep, const struct invoke_out *out, struct err **e,
-			   int retry_after)
+                           int retry_after)
 {
 	if (out->request_id[0] != '\0') /* it was recorded (as internal) */
 		reply_header(rep, "X-Request-Id", "%s", out->request_id);

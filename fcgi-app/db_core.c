@@ -641,7 +641,6 @@ static const char SQL_METRICS_RAW[] =
                                                 "invocations WHERE (? = 0 OR function_id = ?) "
                                                 "AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
 
-
 static int raw_row(const struct db_row *r, void *arg)
 {
 	struct list_ctx *c = arg;
@@ -669,4 +668,3 @@ int db_metrics_raw(struct db *db, long long function_id, long long before_id, in
 	*last = c.last;
 	return 0;
 }
-
