@@ -57,6 +57,10 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run("-c", os.path.join(d, "missing.conf"), "-t")
     t.ok(rc == 1 and "missing.conf" in err, "missing file named", err)
 
+rc, out, err = run("-c", CONF)
+t.ok(rc == 1 and "not a FastCGI listen socket" in err, "serving without lighttpd's socket: exit 1",
+     err)
+
 rc, out, err = run("-c", CONF, "--create-key", "cli test")
 key = out.strip()
 t.ok(rc == 0 and re.match(r"^LK[0-9A-F]{18}\.[A-Za-z0-9_-]{40}$", key), "--create-key prints a key",
