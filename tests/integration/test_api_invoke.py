@@ -119,6 +119,9 @@ r = api.post(f"/api/functions/{die['id']}/invoke", {})
 t.ok(r.status == 503 and r.err().startswith("executor unavailable: "),
      "executor died mid-call: 503 executor unavailable", r)
 t.ok(wait_until(lambda: records(die["id"]) == 1), "died mid-call: one record")
+rid = r.headers.get("x-request-id", "")
+t.ok(wait_until(lambda: record_status(rid) == "internal"),
+     "died mid-call: X-Request-Id names the record", rid)
 t.eq(apistack.sql(f"SELECT status FROM invocations WHERE function_id = {die['id']}",
                   "lambda").strip(), "internal", "died mid-call: status internal")
 t.eq((records(busy["id"]), records(dock["id"])), (0, 0), "refused calls: no record")
