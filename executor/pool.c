@@ -440,8 +440,11 @@ void pool_release(struct ctr *c, int healthy)
 		return;
 	}
 	if (fp != NULL && (next = q_pop(fp)) != NULL) {
-		/* stays BUSY: handed straight to the next call, which leads */
+		/* stays BUSY: handed straight to the next call, which leads;
+		 * the container has its code loaded, so the call is warm */
 		next->ctr = c;
+		next->cold = 0;
+		next->cold_reason = NULL;
 		next->wait = CALL_LEAD;
 		pthread_cond_signal(&next->cv);
 		return;
