@@ -91,6 +91,7 @@ int main(int argc, char **argv)
 	const char *conf = getenv("LAMBDA_CONF");
 	struct sigaction sa;
 	int check = 0, opt, orphans_done;
+	long ticks = 0;
 
 	while ((opt = getopt(argc, argv, "tc:h")) != -1) {
 		switch (opt) {
@@ -139,6 +140,12 @@ int main(int argc, char **argv)
 		if (!orphans_done)
 			orphans_done = cleanup_orphans() == 0;
 		pool_tick();
+		if (++ticks % cfg.sweep_interval_s == 0 && orphans_done) {
+			if (pool_sweep_strays(&e) < 0) {
+				log_debug("sweep: %s", err_msg(e));
+				err_free(&e);
+			}
+		}
 	}
 	log_info("shutting down");
 	proto_server_stop();

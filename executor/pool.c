@@ -894,6 +894,53 @@ int pool_remove_orphans(struct err **e)
 	return removed;
 }
 
+/* Lock held: whether id is one of ours (in the table or being removed). */
+static int known_id(const char *id)
+{
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
+		if (c->id != NULL && strcmp(c->id, id) == 0)
+			return 1;
+	for (struct reap *r = P.reap_head; r != NULL; r = r->next)
+		if (strcmp(r->id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Lock held: a container is being created and its id is not known yet. */
+static int creating_unnamed(void)
+{
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
+		if (c->state == CTR_CREATING && c->id == NULL)
+			return 1;
+	return 0;
+}
+
+int pool_sweep_strays(struct err **e)
+{
+	char **ids = NULL;
+	size_t n = 0;
+	int removed = 0, busy;
+
+	if (docker_list_by_label("lambda.instance", P.cfg->instance, &ids, &n, e) < 0)
+		return -1;
+	pool_lock();
+	/* A container listed above whose record has no id yet is being
+	 * created right now: then nothing is swept this time. */
+	busy = creating_unnamed() || P.shutting;
+	for (size_t i = 0; i < n; i++) {
+		if (!busy && !known_id(ids[i])) {
+			reap_push(ids[i]);
+			removed++;
+		}
+		free(ids[i]);
+	}
+	pool_unlock();
+	free(ids);
+	if (removed > 0)
+		log_info("removing %d stray containers", removed);
+	return removed;
+}
+
 int pool_init(const struct xconfig *cfg, struct err **e)
 {
 	pthread_t t;
