@@ -759,6 +759,43 @@ void pool_tick(void)
 /* Replies                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Lock held: one container of the POOLS reply. */
+static cJSON *describe_ctr(const struct ctr *c, double now)
+{
+	cJSON *o = cJSON_CreateObject();
+	long long peak, cpu, mem = cgroup_mem_usage(c);
+
+	pool_cgroup_sample(c, &peak, &cpu, 0);
+	cJSON_AddStringToObject(o, "id", c->short_id);
+	if (c->fp != NULL) {
+		cJSON_AddNumberToObject(o, "function_id", (double)c->fp->id);
+		cJSON_AddStringToObject(o, "function_name", c->fp->name);
+		cJSON_AddNumberToObject(o, "version", c->fp->version);
+	} else {
+		cJSON_AddNullToObject(o, "function_id");
+		cJSON_AddNullToObject(o, "function_name");
+		cJSON_AddNullToObject(o, "version");
+	}
+	cJSON_AddStringToObject(o, "runtime", runtime_name(c->runtime));
+	cJSON_AddStringToObject(o, "isolation", isolation_name(c->isolation));
+	cJSON_AddStringToObject(o, "state", pool_state_name(c->state));
+	cJSON_AddNumberToObject(o, "age_s", (double)(long long)((now - c->created_ms) / 1000));
+	cJSON_AddNumberToObject(
+	    o, "idle_s",
+	    c->state == CTR_IDLE ? (double)(long long)((now - c->last_used_ms) / 1000) : 0);
+	cJSON_AddNumberToObject(o, "calls", (double)c->calls);
+	cJSON_AddNumberToObject(o, "memory_limit_mb", (double)c->memory_mb);
+	if (mem >= 0)
+		cJSON_AddNumberToObject(o, "memory_bytes", (double)mem);
+	else
+		cJSON_AddNullToObject(o, "memory_bytes");
+	if (cpu >= 0)
+		cJSON_AddNumberToObject(o, "cpu_ms", (double)(cpu / 1000000));
+	else
+		cJSON_AddNullToObject(o, "cpu_ms");
+	return o;
+}
+
 cJSON *pool_describe(void)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -770,44 +807,11 @@ cJSON *pool_describe(void)
 
 	pool_lock();
 	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
-		cJSON *o;
-		long long peak, cpu, mem;
 		if (c->state == CTR_DEAD)
 			continue;
 		if (c->fp == NULL && c->state == CTR_IDLE)
 			idle[c->runtime][c->isolation]++;
-		pool_cgroup_sample(c, &peak, &cpu, 0);
-		mem = cgroup_mem_usage(c);
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", c->short_id);
-		if (c->fp != NULL) {
-			cJSON_AddNumberToObject(o, "function_id", (double)c->fp->id);
-			cJSON_AddStringToObject(o, "function_name", c->fp->name);
-			cJSON_AddNumberToObject(o, "version", c->fp->version);
-		} else {
-			cJSON_AddNullToObject(o, "function_id");
-			cJSON_AddNullToObject(o, "function_name");
-			cJSON_AddNullToObject(o, "version");
-		}
-		cJSON_AddStringToObject(o, "runtime", runtime_name(c->runtime));
-		cJSON_AddStringToObject(o, "isolation", isolation_name(c->isolation));
-		cJSON_AddStringToObject(o, "state", pool_state_name(c->state));
-		cJSON_AddNumberToObject(o, "age_s",
-		                        (double)(long long)((now - c->created_ms) / 1000));
-		cJSON_AddNumberToObject(
-		    o, "idle_s",
-		    c->state == CTR_IDLE ? (double)(long long)((now - c->last_used_ms) / 1000) : 0);
-		cJSON_AddNumberToObject(o, "calls", (double)c->calls);
-		cJSON_AddNumberToObject(o, "memory_limit_mb", (double)c->memory_mb);
-		if (mem >= 0)
-			cJSON_AddNumberToObject(o, "memory_bytes", (double)mem);
-		else
-			cJSON_AddNullToObject(o, "memory_bytes");
-		if (cpu >= 0)
-			cJSON_AddNumberToObject(o, "cpu_ms", (double)(cpu / 1000000));
-		else
-			cJSON_AddNullToObject(o, "cpu_ms");
-		cJSON_AddItemToArray(arr, o);
+		cJSON_AddItemToArray(arr, describe_ctr(c, now));
 	}
 	for (int rt = 0; rt < RT_COUNT; rt++) {
 		for (int iso = 0; iso < ISO_COUNT; iso++) {
