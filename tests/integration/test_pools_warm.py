@@ -227,6 +227,33 @@ def test_batch_timeout(t, ex, iso):
          "%s: the container of the timeout is removed" % iso)
 
 
+def test_concurrent_clients(t, ex, iso, clients=32, calls=20):
+    fn = ex.function({"main.py": "def handler(event, context):\n    return event\n"})
+    bad = []
+    sizes = set()
+    lock = threading.Lock()
+
+    def worker(k):
+        c = ex.client()
+        try:
+            for i in range(calls):
+                r = ex.invoke(fn, {"k": k, "i": i}, iso, client=c)
+                with lock:
+                    sizes.add(r.get("batch_size"))
+                    if r.get("status") != "success" or r.get("result") != {"k": k, "i": i}:
+                        bad.append(r)
+        finally:
+            c.close()
+    ths = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(120)
+    t.ok(not bad, "%s: %d clients x %d calls: every call gets its own result" % (iso, clients, calls),
+         bad[:3])
+    t.ok(max(s for s in sizes if s) > 1, "%s: ... and some ran in batches (sizes %s)" % (iso, sorted(sizes)))
+
+
 def main():
     require_stack()
     t = Tap()
@@ -239,6 +266,7 @@ def main():
             test_batch(t, ex, iso)
             test_node_batch_concurrent(t, ex, iso)
             test_batch_timeout(t, ex, iso)
+        test_concurrent_clients(t, ex, isos[0])
         test_tenancy(t, ex, isos[-1])
         test_versions_and_drain(t, ex, isos[0])
     finally:
