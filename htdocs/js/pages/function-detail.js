@@ -41,10 +41,9 @@ export async function render(main, params, ctx) {
       fact('Environment', env.length ? env.join(', ') : 'none'))),
     h('div', { class: 'toolbar' }, windowSelector(win, (v) => { win = v; loop.now(); }), liveEl),
     kpis.el, charts.el,
-    h('div', { class: 'grid-2-1' },
-      h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Recent invocations'),
-        h('a', { href: `#/invocations?function=${api.enc(fn.name)}`, class: 'small' }, 'All invocations →')), recent),
-      h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Warm containers')), ctBox)));
+    h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Recent invocations'),
+      h('a', { href: `#/invocations?function=${api.enc(fn.name)}`, class: 'small' }, 'All invocations →')), recent),
+    h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Warm containers')), ctBox));
 
   del.addEventListener('click', async () => {
     if (!await confirmDialog(`Delete ${fn.name}?`, 'Its code and configuration are removed and its warm containers drained. Recorded invocations stay.', 'Delete')) return;
