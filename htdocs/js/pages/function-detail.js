@@ -5,6 +5,7 @@ import { h, replace, badge, confirmDialog, toast, empty } from '../dom.js';
 import * as api from '../api.js';
 import { normFunction, runtimeLabel, isolationLabel } from '../model.js';
 import { liveLoop } from '../live.js';
+import { loadCharts } from '../charts.js';
 import { WINDOWS, windowSelector, fetchSeries, seriesCharts, seriesKpis, containersTable } from '../metrics-view.js';
 import { invocationTable, invocationRows } from './invocations.js';
 import * as fmt from '../format.js';
@@ -12,6 +13,7 @@ import * as fmt from '../format.js';
 export async function render(main, params, ctx) {
   const path = `/api/functions/${api.enc(params.name)}`;
   const fn = normFunction(await api.get(path, null, { signal: ctx.signal }));
+  await loadCharts();
   let win = '1h';
   const liveEl = h('span', { class: 'live', role: 'status', 'aria-live': 'off' }, 'Connecting…');
   const del = h('button', { type: 'button', class: 'btn btn-danger-ghost' }, 'Delete');
