@@ -31,7 +31,8 @@ PY_SPIN = "import time\ndef handler(event, context):\n    time.sleep(5)\n    ret
 def figure(kind, **values):
     """Appends one figure (a JSON line) for the generated reliability report."""
     os.makedirs(RESULTS, exist_ok=True)
-    values.update(kind=kind, at=time.strftime("%Y-%m-%d %H:%M:%S"))
+    values.update(kind=kind, at=time.strftime("%Y-%m-%d %H:%M:%S"),
+                  build="asan" if "asan" in os.path.basename(h.VAR) else "release")
     with open(FIGURES, "a") as f:
         f.write(json.dumps(values) + "\n")
 
