@@ -182,8 +182,8 @@ def main():
     w("")
     w("| file | passed | failed | skipped |")
     w("|---|---|---|---|")
-    for label, (p, fl, sk, names) in taps.items():
-        w(f"| {label} | {p} | {fl} | {sk} |")
+    for fname, (p, fl, sk, names) in taps.items():
+        w(f"| {fname} | {p} | {fl} | {sk} |")
     failed = [n for v in taps.values() for n in v[3]]
     if failed:
         w("")
