@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -35,6 +36,19 @@ def figure(kind, **values):
                   build="asan" if "asan" in os.path.basename(h.VAR) else "release")
     with open(FIGURES, "a") as f:
         f.write(json.dumps(values) + "\n")
+    # headline figures for README's table (scripts/test.sh --update-readme)
+    if kind == "load":
+        print(f"# figure: {values['conns']} connections: admitted p99 = {values['p99_ms']:.0f} ms "
+              f"({values['ok']} x 2xx, {values['s429']} x 429, {values['s5xx']} x 5xx)")
+        print(f"# figure: {values['conns']} connections: records lost = "
+              f"{values['records_missing']}")
+    elif kind == "fault":
+        print(f"# figure: {values['name']}: records lost = {values['records_missing']} "
+              f"of {values['acknowledged']} acknowledged")
+    elif kind == "security":
+        print(f"# figure: {values['name']}: attempts = {values.get('tried', 0)} "
+              f"({values.get('failed', 0)} failed checks)")
+    sys.stdout.flush()
 
 
 # ---------------------------------------------------------------- database
