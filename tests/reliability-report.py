@@ -125,8 +125,11 @@ def main():
           f"{sum(f['answered'] for f in loads)} requests |")
     else:
         w("| load held | no load phase ran |")
+    not_run = [re.sub(r"^[a-z]+_", "", n) for n, v in taps.items()
+               if "test_faults_" in n and v[0] == 0 and v[2] > 0]
     w(f"| faults survived | {len(survived)} of {len(faults)} injected "
-      f"({', '.join(label(f) for f in faults) or 'none ran'}) |")
+      f"({', '.join(label(f) for f in faults) or 'none ran'})"
+      f"{'; skipped: ' + ', '.join(not_run) if not_run else ''} |")
     w(f"| bad inputs tried | {tried} ({sum(f.get('tried', 0) for f in sec)} hostile requests "
       f"and escape attempts, {sum(fuzz.values())} fuzzer executions) |")
     w(f"| records lost | {lost} |")
