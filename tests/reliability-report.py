@@ -173,7 +173,8 @@ def main():
     if soak:
         w("## Soak (tests/soak/soak.sh)")
         w("")
-        w(f"{soak['seconds']:.0f} s at {soak['conns']} connections, {soak['requests']} requests, "
+        rate = f" (at most {soak['rate']:g} requests/s)" if soak.get("rate") else ""
+        w(f"{soak['seconds']:.0f} s at {soak['conns']} connections{rate}, {soak['requests']} requests, "
           f"{soak['s5xx']} 5xx, {soak['records_missing']} records missing.")
         w("")
         w("| process | RSS at start (KiB) | RSS at end (KiB) | growth |")

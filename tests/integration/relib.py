@@ -160,7 +160,7 @@ class LoadRun:
         return [r for r in self.rows if pred(r)]
 
 
-def run_load(specs, conns, seconds, count, timeout=30):
+def run_load(specs, conns, seconds, count, timeout=30, rate=0):
     """Runs tests/load/lambda-load against the test stack with the requests
     SPECS (a list of (method, path, body-string)), round-robin."""
     binary = load_binary()
@@ -173,7 +173,8 @@ def run_load(specs, conns, seconds, count, timeout=30):
                 f.write(f"{m} {p} {b}\n")
         p = subprocess.run(
             [binary, "-p", str(h.PORT), "-c", str(conns), "-d", str(seconds), "-n", str(count),
-             "-s", spec_file, "-o", out_file, "-k", h.KEY, "-t", str(timeout)],
+             "-s", spec_file, "-o", out_file, "-k", h.KEY, "-t", str(timeout),
+             "-r", str(rate)],
             capture_output=True, text=True, timeout=seconds + timeout + 60,
             stdin=subprocess.DEVNULL)
         h.check(p.returncode == 0, f"lambda-load exited {p.returncode}: {p.stderr}")

@@ -12,7 +12,9 @@
  * on stdout as one JSON object.
  *
  * Usage: lambda-load -p PORT -c CONNS -d SECONDS -n COUNT -s SPECFILE
- *                    -o OUTFILE [-k KEY] [-t TIMEOUT]
+ *                    -o OUTFILE [-k KEY] [-t TIMEOUT] [-r RATE]
+ * -r: start at most RATE requests per second on average (0: as fast as the
+ * connections allow), for gentle long runs such as the soak.
  */
 #include <config.h>
 
@@ -63,7 +65,7 @@ struct conn {
 
 struct opts {
 	int port, conns;
-	double duration_s, timeout_s;
+	double duration_s, timeout_s, rate;
 	long count;
 	const char *spec_file, *out_file, *key;
 };
@@ -463,7 +465,7 @@ static double pct(double p)
 static void usage(void)
 {
 	fprintf(stderr, "usage: lambda-load -p PORT -c CONNS -d SECONDS -n COUNT -s SPECFILE "
-	                "-o OUTFILE [-k KEY] [-t TIMEOUT]\n");
+	                "-o OUTFILE [-k KEY] [-t TIMEOUT] [-r RATE]\n");
 	exit(2);
 }
 
@@ -472,7 +474,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	int ch;
 
 	*o = (struct opts){.conns = 32, .duration_s = 10, .count = 100000, .timeout_s = 30};
-	while ((ch = getopt(argc, argv, "p:c:d:n:s:o:k:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:c:d:n:s:o:k:t:r:")) != -1) {
 		switch (ch) {
 		case 'p':
 			o->port = (int)strtol(optarg, NULL, 10);
@@ -498,6 +500,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 't':
 			o->timeout_s = strtod(optarg, NULL);
 			break;
+		case 'r':
+			o->rate = strtod(optarg, NULL);
+			break;
 		default:
 			usage();
 		}
@@ -517,11 +522,13 @@ static void run(const struct opts *o, struct conn *cs)
 	for (;;) {
 		double t = now_ms();
 		int more = t < stop_at && issued < o->count;
+		/* the rate limit: no more starts than RATE x elapsed seconds */
+		long allowed = o->rate > 0 ? (long)((t - start) / 1e3 * o->rate) + 1 : o->count;
 
 		inflight = 0;
 		for (int i = 0; i < o->conns; i++) {
 			struct conn *c = &cs[i];
-			if (c->state == CONN_IDLE && more && issued < o->count)
+			if (c->state == CONN_IDLE && more && issued < o->count && issued < allowed)
 				start_request(c, o);
 			if (c->state != CONN_IDLE) {
 				if (t - c->t0 > o->timeout_s * 1e3)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The soak (tests/soak/soak.sh runs it): SOAK_SECONDS (600) of load at
-SOAK_CONNS (64) connections on warm functions (python under runc, node under
+SOAK_CONNS (64) connections (at most SOAK_RATE requests/s, when set) on warm functions (python under runc, node under
 runsc, a failing one), in 30 s rounds of tests/load/lambda-load. RSS of
 lighttpd, of the lambda-api workers (summed) and of the executor is taken
 after a warm-up round (start) and after the last round (end); each may grow
@@ -20,6 +20,7 @@ import relib  # noqa: E402
 SECONDS = float(os.environ.get("SOAK_SECONDS") or "600")
 CONNS = int(os.environ.get("SOAK_CONNS") or "64")
 GROWTH = float(os.environ.get("SOAK_MAX_GROWTH") or "10")
+RATE = float(os.environ.get("SOAK_RATE") or "0")  # requests/s; 0 = as fast as it goes
 ROUND = min(30.0, SECONDS)
 
 t = h.Tap()
@@ -45,7 +46,7 @@ totals = {"requests": 0, "s5xx": 0, "none": 0, "missing": 0, "ok": 0}
 
 
 def one_round(seconds):
-    run = relib.run_load(specs, CONNS, seconds, 10_000_000, timeout=30)
+    run = relib.run_load(specs, CONNS, seconds, 10_000_000, timeout=30, rate=RATE)
     ok = run.ok_ids()
     _, missing = relib.wait_records([f["id"] for f in fns], ok, timeout=30)
     totals["requests"] += run.summary["answered"]
@@ -81,6 +82,6 @@ t.ok(totals["s5xx"] == 0 and totals["none"] == 0,
 t.ok(totals["missing"] == 0, f"every 2xx ({totals['ok']}) has its record", totals)
 os.makedirs(relib.RESULTS, exist_ok=True)
 with open(os.path.join(relib.RESULTS, "soak.json"), "w") as f:
-    json.dump({"seconds": done, "conns": CONNS, "requests": totals["requests"],
+    json.dump({"seconds": done, "conns": CONNS, "rate": RATE, "requests": totals["requests"],
                "s5xx": totals["s5xx"], "records_missing": totals["missing"], "rss": rows}, f)
 t.done()

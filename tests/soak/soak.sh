@@ -11,7 +11,8 @@
 #           and 512 connections)
 #
 # Environment: LAMBDA_VAR (default <repo>/var-soak), LAMBDA_PORT (default
-# 18090), SOAK_SECONDS (600), SOAK_CONNS (64), SOAK_MAX_GROWTH (10).
+# 18090), SOAK_SECONDS (600), SOAK_CONNS (64), SOAK_RATE (requests/s,
+# default unlimited), SOAK_MAX_GROWTH (10).
 # The stack is started (scripts/stack.sh start all) and left running; stop
 # it with `LAMBDA_VAR=... scripts/stack.sh stop all`. Build first (make, or
 # scripts/build.sh) and have the images (scripts/build-images.sh).
