@@ -35,6 +35,7 @@
 #define RESP_MAX   (8 * 1024 * 1024) /* a response bigger than this is an error */
 #define SPECS_MAX  64
 #define HEADER_MAX 65536
+#define KEEPALIVE_REUSE_MS 2000 /* reconnect rather than reuse a connection idle this long */
 
 struct spec {
 	char *method;
@@ -60,6 +61,7 @@ struct conn {
 	char *rbuf; /* response bytes read so far */
 	size_t r_len, r_cap;
 	double t0; /* when the request was first written (ms, monotonic) */
+	double idle_since; /* when the last answer was read (keep-alive reuse) */
 	int connecting;
 };
 
@@ -361,6 +363,10 @@ static void fail_request(struct conn *c, const char *why)
 
 static void start_request(struct conn *c, const struct opts *o)
 {
+	/* lighttpd closes keep-alive connections idle for 5 s: a request
+	 * written as it does so would fail though the server is fine */
+	if (c->fd >= 0 && now_ms() - c->idle_since > KEEPALIVE_REUSE_MS)
+		conn_close(c);
 	c->idx = issued++;
 	c->spec = (int)(c->idx % nspecs);
 	c->req = build_request(&specs[c->spec], o->key, &c->req_len);
@@ -437,6 +443,7 @@ static void on_readable(struct conn *c)
 		return;
 	}
 	record(c, status, rid, ra, err);
+	c->idle_since = now_ms();
 	free(c->req);
 	c->req = NULL;
 	c->idx = -1;

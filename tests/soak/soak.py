@@ -54,6 +54,8 @@ def one_round(seconds):
     totals["none"] += run.summary["none"]
     totals["missing"] += len(missing)
     totals["ok"] += len(ok)
+    for r in run.bad(lambda r: r["status"] == 0 or r["status"] >= 500)[:5]:
+        print(f"#   not answered / 5xx: {r}", flush=True)
     return run.summary
 
 
