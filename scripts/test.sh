@@ -343,6 +343,8 @@ run_integration() {
 	fi
 	read -ra envs <<<"$(stack_env "$var" "$port" "$build")"
 	envs+=("LAMBDA_TEST_KEY=$key")
+	# Only CI may restart the shared dockerd (tests/integration/test_faults_dockerd.py).
+	((CI_MODE)) && envs+=("LAMBDA_TEST_DOCKERD_RESTART=1")
 	for t in "${py[@]}"; do
 		name=${t##*/}
 		[[ -z $ONLY || $name =~ $ONLY ]] || continue
@@ -475,6 +477,9 @@ main() {
 		fi
 	fi
 
+	if [[ -s $RESULTS/reliability.jsonl ]]; then
+		check "reliability report" /usr/bin/python3 "$REPO/tests/reliability-report.py"
+	fi
 	summary
 	if ((FAIL)); then
 		exit 1
