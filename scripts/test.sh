@@ -449,8 +449,11 @@ main() {
 	if ((!QUICK)); then
 		if [[ -x $REPO/tests/fuzz/run.sh ]]; then
 			phase "fuzz"
-			run_tap fuzz env LAMBDA_FUZZ_SECONDS="${LAMBDA_FUZZ_SECONDS:-45}" \
-				LAMBDA_BUILD="$build" "$REPO/tests/fuzz/run.sh"
+			# Its own time limit: each target is built, then fuzzed.
+			local nfuzz secs=${LAMBDA_FUZZ_SECONDS:-45}
+			nfuzz=$(find "$REPO/tests/fuzz" -maxdepth 1 -name 'fuzz_*.c' | wc -l)
+			TEST_TIMEOUT=$((nfuzz * (secs + 180) + 60)) run_tap fuzz \
+				env LAMBDA_FUZZ_SECONDS="$secs" LAMBDA_BUILD="$build" "$REPO/tests/fuzz/run.sh"
 		fi
 
 		phase "static"

@@ -4,9 +4,11 @@
 #
 # A target names what it links in comment lines of its own file, or in
 # tests/fuzz/fuzz_<name>.build next to it:
-#   fuzz-sources: common/proto.c common/err.c ...   (paths from the repo root;
-#                                                    their dirs are on -I)
+#   fuzz-sources: common/proto.c common/err.c ...   (paths from the repo root,
+#                                                    globs allowed; their dirs are on -I)
+#   fuzz-exclude: fcgi-app/main.c                    (optional)
 #   fuzz-pkgs: libcjson                              (pkg-config names, optional)
+#   fuzz-libs: -lm                                   (more linker flags, optional)
 #   fuzz-args: -max_len=65536                        (libFuzzer flags, optional)
 # Seed corpus: tests/fuzz/corpus/<name>/ (committed). Inputs that once
 # crashed a target are kept in tests/fuzz/regressions/<name>/ and replayed
@@ -57,13 +59,19 @@ header_field() {
 }
 
 build_target() {
-	local src=$1 name=$2 out=$3 srcs pkgs flags=() libs=() s
+	local src=$1 name=$2 out=$3 srcs pkgs excl flags=() libs=() extra=() s f
 	srcs=$(header_field "$src" fuzz-sources)
+	excl=" $(header_field "$src" fuzz-exclude) "
 	pkgs=$(header_field "$src" fuzz-pkgs)
+	read -ra extra <<<"$(header_field "$src" fuzz-libs)"
 	local -a files=() incs=()
 	for s in $srcs; do
-		files+=("$REPO/$s")
-		incs+=("-I$REPO/$(dirname "$s")")
+		for f in $(cd "$REPO" && compgen -G "$s" || echo "$s"); do
+			[[ $excl == *" $f "* ]] && continue
+			files+=("$REPO/$f")
+			[[ " ${incs[*]} " == *" -I$REPO/$(dirname "$f") "* ]] ||
+				incs+=("-I$REPO/$(dirname "$f")")
+		done
 	done
 	[[ -n ${srcs// /} ]] || {
 		echo "no fuzz-sources: line in $src or ${src%.c}.build" >"$out/build.log"
@@ -77,7 +85,7 @@ build_target() {
 	fi
 	"$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer -I"$BUILD" -I"$REPO" -I"$REPO/common" "${incs[@]}" "${flags[@]}" \
-		-o "$out/fuzz_$name" "$src" "${files[@]}" "${libs[@]}" -pthread \
+		-o "$out/fuzz_$name" "$src" "${files[@]}" "${libs[@]}" "${extra[@]}" -pthread \
 		>"$out/build.log" 2>&1
 }
 
