@@ -12,13 +12,22 @@
 
 /* The aggregate columns of struct metrics_rollup, in rollup_of_row's order. */
 #define ROLLUP_SUMS                                                                                \
-	"SUM(calls), SUM(cold), SUM(n_success), SUM(n_error), SUM(n_timeout), SUM(n_oom), "       \
-	"SUM(n_killed), SUM(n_internal), SUM(sum_ms), MIN(min_ms), MAX(max_ms), "                 \
-	"SUM(h00), SUM(h01), SUM(h02), SUM(h03), SUM(h04), SUM(h05), SUM(h06), " \
-	"SUM(h07), SUM(h08), SUM(h09), SUM(h10), SUM(h11), SUM(h12), SUM(h13), " \
-	"SUM(h14), SUM(h15), SUM(h16), SUM(h17), SUM(h18), SUM(h19), SUM(h20), " \
-	"SUM(h21), SUM(h22), SUM(h23), SUM(h24), SUM(h25), SUM(h26), SUM(h27), " \
+	"SUM(calls), SUM(cold), SUM(n_success), SUM(n_error), SUM(n_timeout), SUM(n_oom), "        \
+	"SUM(n_killed), SUM(n_internal), SUM(sum_ms), MIN(min_ms), MAX(max_ms), "                  \
+	"SUM(h00), SUM(h01), SUM(h02), SUM(h03), SUM(h04), SUM(h05), SUM(h06), "                   \
+	"SUM(h07), SUM(h08), SUM(h09), SUM(h10), SUM(h11), SUM(h12), SUM(h13), "                   \
+	"SUM(h14), SUM(h15), SUM(h16), SUM(h17), SUM(h18), SUM(h19), SUM(h20), "                   \
+	"SUM(h21), SUM(h22), SUM(h23), SUM(h24), SUM(h25), SUM(h26), SUM(h27), "                   \
 	"SUM(h28), SUM(h29), SUM(h30), SUM(h31)"
+/* The same columns, unaggregated (the caller adds rows up in C: cheaper
+ * than SQL's DECIMAL sums and its temporary table for GROUP BY). */
+#define ROLLUP_COLS                                                                                \
+	"calls, cold, n_success, n_error, n_timeout, n_oom, n_killed, n_internal, sum_ms, "        \
+	"min_ms, "                                                                                 \
+	"max_ms, "                                                                                 \
+	"h00, h01, h02, h03, h04, h05, h06, h07, h08, h09, h10, h11, h12, h13, h14, "              \
+	"h15, h16, h17, h18, h19, h20, h21, h22, h23, h24, h25, h26, h27, h28, h29, "              \
+	"h30, h31"
 #define ROLLUP_NCOLS (11 + METRICS_HIST_BUCKETS)
 
 static void rollup_of_row(const struct db_row *row, int first, struct metrics_rollup *r)
@@ -44,10 +53,11 @@ static int res_for_step(int step)
 	return step % 600 == 0 ? 600 : 60;
 }
 
+/* One row per (bucket, function, isolation) of the range, in primary key
+ * order (or ix_rollup_function's for one function): a plain range scan. */
 static const char SQL_SERIES_ROLLUP[] =
-	"SELECT MIN(bucket), isolation, " ROLLUP_SUMS " FROM invocation_rollup "
-	"WHERE res = ? AND bucket >= ? AND bucket < ? AND (? = 0 OR function_id = ?) "
-	"GROUP BY bucket DIV ?, isolation";
+    "SELECT bucket, isolation, " ROLLUP_COLS " FROM invocation_rollup "
+    "WHERE res = ? AND bucket >= ? AND bucket < ? AND (? = 0 OR function_id = ?)";
 
 static int series_rollup_row(const struct db_row *row, void *arg)
 {
@@ -63,27 +73,26 @@ static int series_rollup_row(const struct db_row *row, void *arg)
 }
 
 int db_metrics_series_rollup(struct db *db, struct metrics_series *s, long long function_id,
-			     struct err **e)
+                             struct err **e)
 {
-	struct db_param p[6] = {
-		DBP_I64(res_for_step(s->step)),
-		DBP_I64(s->from),
-		DBP_I64(s->from + (int64_t)s->step * (int64_t)s->nbuckets),
-		DBP_I64(function_id),
-		DBP_I64(function_id),
-		DBP_I64(s->step),
+	struct db_param p[5] = {
+	    DBP_I64(res_for_step(s->step)),
+	    DBP_I64(s->from),
+	    DBP_I64(s->from + (int64_t)s->step * (int64_t)s->nbuckets),
+	    DBP_I64(function_id),
+	    DBP_I64(function_id),
 	};
 
-	return db_query(db, SQL_SERIES_ROLLUP, p, 6, series_rollup_row, s, e) < 0 ? -1 : 0;
+	return db_query(db, SQL_SERIES_ROLLUP, p, 5, series_rollup_row, s, e) < 0 ? -1 : 0;
 }
 
 /* The index on started_at (or function_id, started_at) bounds the scan. */
 static const char SQL_SERIES_RAW[] =
-	"SELECT TIMESTAMPDIFF(SECOND, '1970-01-01', started_at), isolation, status, cold, "
-	"total_ms FROM invocations "
-	"WHERE started_at >= TIMESTAMP('1970-01-01') + INTERVAL ? SECOND "
-	"AND started_at < TIMESTAMP('1970-01-01') + INTERVAL ? SECOND "
-	"AND (? = 0 OR function_id = ?) LIMIT ?";
+    "SELECT TIMESTAMPDIFF(SECOND, '1970-01-01', started_at), isolation, status, cold, "
+    "total_ms FROM invocations "
+    "WHERE started_at >= TIMESTAMP('1970-01-01') + INTERVAL ? SECOND "
+    "AND started_at < TIMESTAMP('1970-01-01') + INTERVAL ? SECOND "
+    "AND (? = 0 OR function_id = ?) LIMIT ?";
 
 struct raw_ctx {
 	struct metrics_series *s;
@@ -98,21 +107,19 @@ static int series_raw_row(const struct db_row *row, void *arg)
 	if (++c->rows > c->max_rows)
 		return 1; /* overflow: stop reading */
 	metrics_series_add_raw(c->s, db_row_i64(row, 0), metrics_isolation_index(row->v[1]),
-			       metrics_status_index(row->v[2]), db_row_i64(row, 3) != 0,
-			       db_row_double(row, 4));
+	                       metrics_status_index(row->v[2]), db_row_i64(row, 3) != 0,
+	                       db_row_double(row, 4));
 	return 0;
 }
 
 int db_metrics_series_raw(struct db *db, struct metrics_series *s, long long function_id,
-			  long max_rows, int *overflow, struct err **e)
+                          long max_rows, int *overflow, struct err **e)
 {
-	struct raw_ctx c = { s, 0, max_rows };
+	struct raw_ctx c = {s, 0, max_rows};
 	struct db_param p[5] = {
-		DBP_I64(s->from),
-		DBP_I64(s->from + (int64_t)s->step * (int64_t)s->nbuckets),
-		DBP_I64(function_id),
-		DBP_I64(function_id),
-		DBP_I64(max_rows + 1),
+	    DBP_I64(s->from),      DBP_I64(s->from + (int64_t)s->step * (int64_t)s->nbuckets),
+	    DBP_I64(function_id),  DBP_I64(function_id),
+	    DBP_I64(max_rows + 1),
 	};
 	int rc = db_query(db, SQL_SERIES_RAW, p, 5, series_raw_row, &c, e);
 
@@ -125,10 +132,10 @@ int db_metrics_series_raw(struct db *db, struct metrics_series *s, long long fun
 /* ----------------------------------------------------------- summary */
 
 static const char SQL_SUMMARY_ROLLUP[] =
-	"SELECT function_id, MAX(function_name), "
-	"DATE_FORMAT(MAX(last_at), '%Y-%m-%dT%H:%i:%s.%fZ'), " ROLLUP_SUMS
-	" FROM invocation_rollup WHERE res = ? AND bucket >= ? AND (? = 0 OR function_id = ?) "
-	"GROUP BY function_id ORDER BY function_id";
+    "SELECT function_id, MAX(function_name), "
+    "DATE_FORMAT(MAX(last_at), '%Y-%m-%dT%H:%i:%s.%fZ'), " ROLLUP_SUMS
+    " FROM invocation_rollup WHERE res = ? AND bucket >= ? AND (? = 0 OR function_id = ?) "
+    "GROUP BY function_id ORDER BY function_id";
 
 static int summary_row(const struct db_row *row, void *arg)
 {
@@ -169,12 +176,12 @@ static int summary_row(const struct db_row *row, void *arg)
 }
 
 int db_metrics_summary_rollup(struct db *db, long long function_id, int64_t since, cJSON *arr,
-			      struct err **e)
+                              struct err **e)
 {
 	/* all time: days; else minutes for up to an hour, 10 minutes beyond */
 	int res = since == 0 ? 86400 : (time(NULL) - since <= 3600 + 60 ? 60 : 600);
-	struct db_param p[4] = { DBP_I64(res), DBP_I64(since / res * res), DBP_I64(function_id),
-				 DBP_I64(function_id) };
+	struct db_param p[4] = {DBP_I64(res), DBP_I64(since / res * res), DBP_I64(function_id),
+	                        DBP_I64(function_id)};
 
 	return db_query(db, SQL_SUMMARY_ROLLUP, p, 4, summary_row, arr, e) < 0 ? -1 : 0;
 }
@@ -183,8 +190,8 @@ int db_metrics_summary_rollup(struct db *db, long long function_id, int64_t sinc
 
 /* By name, not id: a deleted and re-created function keeps one series. */
 static const char SQL_COUNTERS[] =
-	"SELECT function_name, isolation, " ROLLUP_SUMS " FROM invocation_rollup "
-	"WHERE res = 86400 GROUP BY function_name, isolation ORDER BY function_name, isolation";
+    "SELECT function_name, isolation, " ROLLUP_SUMS " FROM invocation_rollup "
+    "WHERE res = 86400 GROUP BY function_name, isolation ORDER BY function_name, isolation";
 
 struct counters_ctx {
 	db_metrics_counter_fn fn;
@@ -209,7 +216,7 @@ static int counters_row(const struct db_row *row, void *arg)
 
 int db_metrics_counters(struct db *db, db_metrics_counter_fn fn, void *arg, struct err **e)
 {
-	struct counters_ctx c = { fn, arg };
+	struct counters_ctx c = {fn, arg};
 
 	return db_query(db, SQL_COUNTERS, NULL, 0, counters_row, &c, e) < 0 ? -1 : 0;
 }
@@ -227,7 +234,7 @@ static int first_i64(const struct db_row *row, void *arg)
 }
 
 int db_metrics_rollup_inserted(struct db *db, cJSON *const *recs, int n,
-			       unsigned long long affected, struct err **e)
+                               unsigned long long affected, struct err **e)
 {
 	long long lid = 0, hi = 0;
 	struct db_param p[2];

@@ -10,11 +10,15 @@
 # under CI=true a skip counts as a failure: CI installs everything).
 # Exits non-zero on any failure.
 #
-# Usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX]
+# Usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX] [--update-readme]
 #   --quick     no ASan run, no fuzzing, no static checks (for developers)
 #   --no-deps   skip scripts/deps.sh
 #   --only RE   run only the integration/browser tests whose file name
 #               matches RE (unit tests still run)
+#   --keep      leave the (last) test stack running afterwards, to look at
+#   --update-readme  write the figures the tests measured (TAP lines
+#               `# figure: NAME = VALUE`) into README.md's reliability
+#               section; they are always in tests/results/figures.md
 # Environment: LAMBDA_TEST_PORT (default 18080; the ASan stack uses +100),
 # LAMBDA_TEST_TIMEOUT (seconds per test file, default 600),
 # LAMBDA_FUZZ_SECONDS (per fuzzer, default 45).
@@ -26,15 +30,19 @@ LAMBDA_LOG_TAG="test"
 QUICK=0
 DEPS=1
 ONLY=
+UPDATE_README=0
+KEEP=0
 while (($#)); do
 	case $1 in
 	--quick) QUICK=1 ;;
 	--no-deps) DEPS=0 ;;
+	--update-readme) UPDATE_README=1 ;;
+	--keep) KEEP=1 ;;
 	--only)
 		ONLY=${2:?--only needs a regular expression}
 		shift
 		;;
-	*) die "usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX]" ;;
+	*) die "usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX] [--keep] [--update-readme]" ;;
 	esac
 	shift
 done
@@ -149,8 +157,8 @@ tally_trs() {
 			*) fail "$suite: $name ($r; see ${f%.trs}.log)" ;;
 			esac
 		done < <(sed -n 's/^:test-result: *//p' "$f")
-	done < <(find "$dir" -path "$REPO/build-asan" -prune -o -path "$REPO/build-scan" -prune \
-		-o -path "$REPO/node_modules" -prune -o -name '*.trs' -print | sort)
+	done < <(find "$dir" -mindepth 1 \( -path "$REPO/build-asan" -o -path "$REPO/build-scan" \
+		-o -path "$REPO/node_modules" \) -prune -o -name '*.trs' -print | sort)
 	((found)) || fail "$suite: make check produced no results"
 }
 
@@ -184,9 +192,49 @@ check() {
 	fi
 }
 
+# The figures the tests measured, as a Markdown table.
+collect_figures() {
+	local f suite
+	echo "| test | figure | value |"
+	echo "|---|---|---|"
+	for f in "$RESULTS"/*.tap; do
+		[[ -f $f ]] || continue
+		suite=$(basename "$f" .tap)
+		case $suite in
+		integration_*) suite=${suite#integration_} ;;
+		asan_*) suite="${suite#asan_} (ASan build)" ;;
+		esac
+		sed -n 's/|/\\|/g; s/^# figure: \(.*\) = \(.*\)$/| '"$suite"' | \1 | \2 |/p' "$f"
+	done
+}
+
+# Replaces README.md's text between the figures markers.
+update_readme() {
+	local readme="$REPO/README.md" table="$RESULTS/figures.md" head
+	grep -q '^<!-- figures:begin' "$readme" || {
+		warn "README.md has no <!-- figures:begin --> marker: not updated"
+		return 0
+	}
+	local mode='' skipped='' commit
+	((QUICK)) && mode=' --quick'
+	((SKIP)) && skipped=", $SKIP skipped"
+	commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null) || commit=unknown
+	head="Measured by \`scripts/test.sh$mode\` on $(date -u +%Y-%m-%d) at commit $commit"
+	head+=" ($(nproc) cores; that run: $PASS passed, $FAIL failed$skipped)."
+	awk -v head="$head" -v table="$table" '
+		/^<!-- figures:begin/ { print; print ""; print head; print ""
+			while ((getline l < table) > 0) print l; print ""; skip = 1; next }
+		/^<!-- figures:end/ { skip = 0 }
+		!skip { print }
+	' "$readme" >"$readme.new" && mv -f "$readme.new" "$readme"
+	log "README.md: reliability figures updated from this run"
+}
+
 summary() {
 	local t
 	phase_end
+	collect_figures >"$RESULTS/figures.md"
+	((UPDATE_README)) && update_readme
 	echo
 	echo "Timing:"
 	for t in "${TIMINGS[@]}"; do echo "  $t"; done
@@ -230,6 +278,7 @@ stop_stack() {
 cleanup() {
 	local var
 	trap - ERR
+	((KEEP)) && return 0
 	for var in "${STACKS[@]}"; do
 		stop_stack "$var"
 	done
@@ -246,8 +295,37 @@ start_stack() {
 	mkdir -p "$var"
 	env LAMBDA_VAR="$var" LAMBDA_PORT="$port" LAMBDA_BUILD="$build" \
 		"$SCRIPTS/stack.sh" start all >&2 || return 1
+	# What restore_stack puts back after each test file.
+	touch "$var/lambda.local.conf"
+	cp "$var/lambda.local.conf" "$var/lambda.local.conf.pristine"
 	key=$(env LAMBDA_VAR="$var" LAMBDA_BUILD="$build" "$SCRIPTS/admin-key.sh") || return 1
 	printf '%s\n' "$key"
+}
+
+# restore_stack TEST ENV...: after a test file, the stack must be whole
+# again for the next one. A test that left a part down is a failure (the
+# part is started again); one that left its lambda.local.conf changes
+# behind gets them undone.
+restore_stack() {
+	local test=$1 var local_conf tries=0
+	shift
+	var=$(printf '%s\n' "$@" | sed -n 's/^LAMBDA_VAR=//p')
+	local_conf="$var/lambda.local.conf"
+	if [[ -f $local_conf.pristine ]] && ! cmp -s "$local_conf" "$local_conf.pristine"; then
+		warn "$test left changes in lambda.local.conf: undone, lighttpd and executor restarted"
+		cp "$local_conf.pristine" "$local_conf"
+		env "$@" "$SCRIPTS/stack.sh" restart lighttpd >>"$RESULTS/stack-restore.log" 2>&1 || true
+		env "$@" "$SCRIPTS/stack.sh" restart executor >>"$RESULTS/stack-restore.log" 2>&1 || true
+	fi
+	# (A supervised executor may be a second away from its restart.)
+	until env "$@" "$SCRIPTS/stack.sh" status all >/dev/null 2>&1 || ((++tries > 25)); do
+		sleep 0.2
+	done
+	if ((tries > 25)); then
+		fail "$test: left the stack partly down (started again)"
+		env "$@" "$SCRIPTS/stack.sh" start all >>"$RESULTS/stack-restore.log" 2>&1 ||
+			warn "the test stack does not start again: see tests/results/stack-restore.log"
+	fi
 }
 
 # run_integration LABEL VAR PORT BUILD: the integration and browser tests
@@ -265,18 +343,26 @@ run_integration() {
 	fi
 	read -ra envs <<<"$(stack_env "$var" "$port" "$build")"
 	envs+=("LAMBDA_TEST_KEY=$key")
+	# Only CI may restart the shared dockerd (tests/integration/test_faults_dockerd.py).
+	((CI_MODE)) && envs+=("LAMBDA_TEST_DOCKERD_RESTART=1")
 	for t in "${py[@]}"; do
 		name=${t##*/}
 		[[ -z $ONLY || $name =~ $ONLY ]] || continue
 		run_tap "$label/$name" env "${envs[@]}" /usr/bin/python3 -u "$t"
+		restore_stack "$label/$name" "${envs[@]}"
 	done
 	for t in "${js[@]}"; do
 		name=${t##*/}
 		[[ -z $ONLY || $name =~ $ONLY ]] || continue
 		run_tap "$label/browser/$name" env -C "$REPO" "${envs[@]}" node "$t"
+		restore_stack "$label/browser/$name" "${envs[@]}"
 	done
 	((${#py[@]} + ${#js[@]})) || fail "$label: no integration test found"
-	stop_stack "$var"
+	if ((KEEP)); then
+		log "--keep: the stack in ${var#"$REPO"/} stays up on port $port (scripts/down.sh with LAMBDA_VAR=$var)"
+	else
+		stop_stack "$var"
+	fi
 }
 
 # ================================================================ phases
@@ -345,7 +431,8 @@ main() {
 	fi
 
 	phase "unit"
-	find "$build" -path "$REPO/build-asan" -prune -o -name '*.trs' -exec rm -f {} + 2>/dev/null || true
+	find "$build" -mindepth 1 \( -path "$REPO/build-asan" -o -path "$REPO/build-scan" \
+		-o -path "$REPO/node_modules" \) -prune -o -name '*.trs' -exec rm -f {} + 2>/dev/null || true
 	make -C "$build" -j2 check >"$RESULTS/unit.log" 2>&1 || true
 	tally_trs unit "$build"
 
@@ -374,8 +461,10 @@ main() {
 			pass
 			phase "asan unit"
 			find "$asan_build" -name '*.trs' -exec rm -f {} + 2>/dev/null || true
-			(asan_env "$REPO/var-test-asan" && make -C "$asan_build" -j2 check) \
-				>"$RESULTS/asan-unit.log" 2>&1 || true
+			# Reports go to each test's own .log here (no log_path).
+			ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:strict_string_checks=1 \
+				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+				make -C "$asan_build" -j2 check >"$RESULTS/asan-unit.log" 2>&1 || true
 			tally_trs asan-unit "$asan_build"
 			phase "asan integration"
 			asan_env "$REPO/var-test-asan"
@@ -388,6 +477,9 @@ main() {
 		fi
 	fi
 
+	if [[ -s $RESULTS/reliability.jsonl ]]; then
+		check "reliability report" /usr/bin/python3 "$REPO/tests/reliability-report.py"
+	fi
 	summary
 	if ((FAIL)); then
 		exit 1

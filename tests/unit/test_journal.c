@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -32,12 +34,12 @@ static char *slurp(const char *path, size_t *len)
 static void test_parse(void **state)
 {
 	const char *data = "{\"request_id\":\"a\",\"x\":1}\n"
-			   "not json\n"
-			   "\n"
-			   "{\"no_request_id\":1}\n"
-			   "[1]\n"
-			   "{\"request_id\":\"b\"}\n"
-			   "{\"request_id\":\"c\",\"torn";
+	                   "not json\n"
+	                   "\n"
+	                   "{\"no_request_id\":1}\n"
+	                   "[1]\n"
+	                   "{\"request_id\":\"b\"}\n"
+	                   "{\"request_id\":\"c\",\"torn";
 	cJSON **recs;
 	int n, bad;
 
@@ -102,14 +104,70 @@ static void test_append_lines_and_locks(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A short write (disk full; here RLIMIT_FSIZE) fails the append and leaves no
+ * torn line behind: the next record appended is whole and parses. */
+static void test_short_write_leaves_no_torn_line(void **state)
+{
+	char dir[] = "/tmp/test_journal_XXXXXX", path[128];
+	struct journal *j;
+	struct err *e = NULL;
+	cJSON *rec = cJSON_CreateObject();
+	cJSON **recs;
+	struct rlimit old, lim;
+	char *data, big[300];
+	size_t len;
+	int n, bad;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	j = journal_open(dir, &e);
+	assert_non_null(j);
+	cJSON_AddStringToObject(rec, "request_id", "r1");
+	assert_int_equal(journal_append(j, rec, &e), 0);
+	snprintf(path, sizeof(path), "%s/api-%d-a.jnl", dir, (int)getpid());
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cJSON_AddStringToObject(rec, "logs", big);
+	cJSON_ReplaceItemInObject(rec, "request_id", cJSON_CreateString("r2"));
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 100; /* r1 is ~20 bytes: r2 is cut short */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(journal_append(j, rec, &e), -1);
+	assert_non_null(e);
+	err_free(&e);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+
+	cJSON_DeleteItemFromObject(rec, "logs");
+	cJSON_ReplaceItemInObject(rec, "request_id", cJSON_CreateString("r3"));
+	assert_int_equal(journal_append(j, rec, &e), 0);
+	cJSON_Delete(rec);
+	data = slurp(path, &len);
+	journal_parse(data, len, &recs, &n, &bad);
+	assert_int_equal(bad, 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(cJSON_GetObjectItem(recs[0], "request_id")->valuestring, "r1");
+	assert_string_equal(cJSON_GetObjectItem(recs[1], "request_id")->valuestring, "r3");
+	journal_recs_free(recs, n);
+	free(data);
+	journal_close(j, 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/api-%d-b.jnl", dir, (int)getpid());
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_record_mapping(void **state)
 {
 	struct function fn;
 	cJSON *res = cJSON_Parse(
-		"{\"status\":\"error\",\"error\":{\"errorMessage\":\"bad\\u0001\\n\","
-		"\"errorType\":\"Runtime.X\"},\"logs\":\"l\",\"logs_truncated\":true,"
-		"\"duration_ms\":1.5,\"init_ms\":2,\"cold\":true,\"cold_reason\":\"prewarmed\","
-		"\"isolation\":\"gvisor\",\"max_memory_bytes\":null,\"response_bytes\":3}");
+	    "{\"status\":\"error\",\"error\":{\"errorMessage\":\"bad\\u0001\\n\","
+	    "\"errorType\":\"Runtime.X\"},\"logs\":\"l\",\"logs_truncated\":true,"
+	    "\"duration_ms\":1.5,\"init_ms\":2,\"cold\":true,\"cold_reason\":\"prewarmed\","
+	    "\"isolation\":\"gvisor\",\"max_memory_bytes\":null,\"response_bytes\":3}");
 	cJSON *r;
 
 	(void)state;
@@ -145,7 +203,9 @@ static void test_utf8_clean(void **state)
 	char *s;
 
 	(void)state;
-	s = utf8_clean("abc\xff" "d", 100);
+	s = utf8_clean("abc\xff"
+	               "d",
+	               100);
 	assert_string_equal(s, "abc?d");
 	free(s);
 	s = utf8_clean("\xc3\xa9\xc3\xa9", 3); /* cut on a boundary, not inside */
@@ -162,7 +222,7 @@ static void test_utf8_clean(void **state)
 static void test_error_mapping(void **state)
 {
 	cJSON *p = cJSON_Parse("{\"code\":\"too_many_requests\",\"message\":\"full\","
-			       "\"retry_after\":3}");
+	                       "\"retry_after\":3}");
 	struct err *e = NULL;
 	int ra = 0;
 
@@ -173,7 +233,7 @@ static void test_error_mapping(void **state)
 	err_free(&e);
 	cJSON_Delete(p);
 	p = cJSON_Parse("{\"code\":\"docker_unavailable\",\"message\":\"executor unavailable: "
-			"docker engine not reachable\"}");
+	                "docker engine not reachable\"}");
 	assert_int_equal(invoke_error_of(p, &ra, &e), -1);
 	assert_int_equal(e->code, ERR_UNAVAILABLE);
 	assert_string_equal(e->msg, "executor unavailable: docker engine not reachable");
@@ -184,9 +244,10 @@ static void test_error_mapping(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),          cmocka_unit_test(test_append_lines_and_locks),
-		cmocka_unit_test(test_record_mapping), cmocka_unit_test(test_utf8_clean),
-		cmocka_unit_test(test_error_mapping),
+	    cmocka_unit_test(test_parse),          cmocka_unit_test(test_append_lines_and_locks),
+	    cmocka_unit_test(test_record_mapping), cmocka_unit_test(test_utf8_clean),
+	    cmocka_unit_test(test_error_mapping),
+	    cmocka_unit_test(test_short_write_leaves_no_torn_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
