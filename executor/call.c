@@ -32,17 +32,24 @@ static int get_long(const cJSON *obj, const char *name, long min, long max, long
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
+	/* (each failure returns -1 itself: the analyser cannot see that
+	 * err_set always does) */
 	if (v == NULL || cJSON_IsNull(v)) {
-		if (def < min)
-			return err_set(e, ERR_INVALID, "function.%s is required", name);
+		if (def < min) {
+			err_set(e, ERR_INVALID, "function.%s is required", name);
+			return -1;
+		}
 		*out = def;
 		return 0;
 	}
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
-		return err_set(e, ERR_INVALID, "function.%s must be an integer", name);
-	if (v->valuedouble < (double)min || v->valuedouble > (double)max)
-		return err_set(e, ERR_INVALID, "function.%s must be between %ld and %ld", name, min,
-		               max);
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
+		err_set(e, ERR_INVALID, "function.%s must be an integer", name);
+		return -1;
+	}
+	if (v->valuedouble < (double)min || v->valuedouble > (double)max) {
+		err_set(e, ERR_INVALID, "function.%s must be between %ld and %ld", name, min, max);
+		return -1;
+	}
 	*out = (long)v->valuedouble;
 	return 0;
 }
