@@ -19,6 +19,15 @@
 	"SUM(h14), SUM(h15), SUM(h16), SUM(h17), SUM(h18), SUM(h19), SUM(h20), "                   \
 	"SUM(h21), SUM(h22), SUM(h23), SUM(h24), SUM(h25), SUM(h26), SUM(h27), "                   \
 	"SUM(h28), SUM(h29), SUM(h30), SUM(h31)"
+/* The same columns, unaggregated (the caller adds rows up in C: cheaper
+ * than SQL's DECIMAL sums and its temporary table for GROUP BY). */
+#define ROLLUP_COLS                                                                                \
+	"calls, cold, n_success, n_error, n_timeout, n_oom, n_killed, n_internal, sum_ms, "        \
+	"min_ms, "                                                                                 \
+	"max_ms, "                                                                                 \
+	"h00, h01, h02, h03, h04, h05, h06, h07, h08, h09, h10, h11, h12, h13, h14, "              \
+	"h15, h16, h17, h18, h19, h20, h21, h22, h23, h24, h25, h26, h27, h28, h29, "              \
+	"h30, h31"
 #define ROLLUP_NCOLS (11 + METRICS_HIST_BUCKETS)
 
 static void rollup_of_row(const struct db_row *row, int first, struct metrics_rollup *r)
@@ -44,10 +53,11 @@ static int res_for_step(int step)
 	return step % 600 == 0 ? 600 : 60;
 }
 
+/* One row per (bucket, function, isolation) of the range, in primary key
+ * order (or ix_rollup_function's for one function): a plain range scan. */
 static const char SQL_SERIES_ROLLUP[] =
-    "SELECT MIN(bucket), isolation, " ROLLUP_SUMS " FROM invocation_rollup "
-    "WHERE res = ? AND bucket >= ? AND bucket < ? AND (? = 0 OR function_id = ?) "
-    "GROUP BY bucket DIV ?, isolation";
+    "SELECT bucket, isolation, " ROLLUP_COLS " FROM invocation_rollup "
+    "WHERE res = ? AND bucket >= ? AND bucket < ? AND (? = 0 OR function_id = ?)";
 
 static int series_rollup_row(const struct db_row *row, void *arg)
 {
@@ -65,16 +75,15 @@ static int series_rollup_row(const struct db_row *row, void *arg)
 int db_metrics_series_rollup(struct db *db, struct metrics_series *s, long long function_id,
                              struct err **e)
 {
-	struct db_param p[6] = {
+	struct db_param p[5] = {
 	    DBP_I64(res_for_step(s->step)),
 	    DBP_I64(s->from),
 	    DBP_I64(s->from + (int64_t)s->step * (int64_t)s->nbuckets),
 	    DBP_I64(function_id),
 	    DBP_I64(function_id),
-	    DBP_I64(s->step),
 	};
 
-	return db_query(db, SQL_SERIES_ROLLUP, p, 6, series_rollup_row, s, e) < 0 ? -1 : 0;
+	return db_query(db, SQL_SERIES_ROLLUP, p, 5, series_rollup_row, s, e) < 0 ? -1 : 0;
 }
 
 /* The index on started_at (or function_id, started_at) bounds the scan. */

@@ -80,4 +80,4 @@ JS
 for f in chart.umd.min.js codemirror.js; do
 	mv -f "$tmp/$f" "$out/$f"
 done
-echo "build-htdocs: $(cd "$out" && ls | tr '\n' ' ')"
+echo "build-htdocs: wrote $out/chart.umd.min.js and $out/codemirror.js"

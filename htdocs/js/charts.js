@@ -13,6 +13,24 @@ export const STATUS_COLORS = {
   killed: COLORS.pink, internal: COLORS.grey,
 };
 
+// Chart.js (UMD build, sets window.Chart) is loaded on the first page that
+// draws a chart, not with the sign-in page. A <script src> from our own
+// origin is what the CSP allows.
+let loading = null;
+export function loadCharts() {
+  if (window.Chart) return Promise.resolve();
+  if (!loading) {
+    loading = new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = 'vendor/chart.umd.min.js';
+      s.onload = () => resolve();
+      s.onerror = () => { loading = null; reject(new Error('Chart.js did not load (vendor/chart.umd.min.js)')); };
+      document.head.append(s);
+    });
+  }
+  return loading;
+}
+
 function chartLib() {
   if (!window.Chart) throw new Error('Chart.js did not load (vendor/chart.umd.min.js)');
   const C = window.Chart;

@@ -71,3 +71,13 @@ export function clock(epochSeconds, withSeconds) {
   if (withSeconds) o.second = '2-digit';
   return d.toLocaleTimeString('en-GB', o);
 }
+
+// Compact: the time alone today, else day and time.
+export function shortTime(v) {
+  const d = toDate(v);
+  if (!d) return '–';
+  const now = new Date();
+  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  if (d.toDateString() === now.toDateString()) return time;
+  return `${d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' })} ${time}`;
+}

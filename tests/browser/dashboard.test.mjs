@@ -149,7 +149,7 @@ try {
   });
   page.on('pageerror', (e) => consoleProblems.push(`pageerror: ${e.message}`));
 
-  await test('the dashboard is served with CSP and security headers, without inline scripts', async () => {
+  await test('the dashboard is served with CSP and security headers, without inline scripts; markup names are refused', async () => {
     const r = await fetch(`${URL0}/`);
     check(r.status === 200, `GET / ${r.status}`);
     check(r.headers.get('content-security-policy') === CSP, `CSP: ${r.headers.get('content-security-policy')}`);
@@ -162,6 +162,8 @@ try {
       const a = await fetch(URL0 + asset);
       check(a.status === 200, `${asset}: ${a.status} (scripts/build-htdocs.sh run?)`);
     }
+    const evil = await api('POST', '/api/functions', { name: '<img src=x onerror=alert(1)>', runtime: 'python', handler: 'main.handler', code: 'x' });
+    check(evil.status === 400 && /^name:/.test(evil.data.error.message), `a markup name was not refused: ${evil.status}`);
     const t0 = Date.now();
     await page.goto(`${URL0}/`);
     await page.waitForSelector('.login-form input[name=key]');

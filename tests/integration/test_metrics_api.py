@@ -249,4 +249,11 @@ def _():
     h.check(h.wait_until(lambda: get("/api/pools")[0] == 200, timeout=20), "pools back")
 
 
+
+@t.test("clean-up: the test's functions are deleted")
+def _():
+    for name in (EMPTY, SEEDED):
+        h.check_eq(h.api("DELETE", f"/api/functions/{name}")[0], 204, f"delete {name}")
+
+
 t.done()

@@ -133,4 +133,10 @@ def _():
         sql(b)
 
 
+
+@t.test("clean-up: the test's function is deleted (its records stay, as for any function)")
+def _():
+    h.check_eq(h.api("DELETE", f"/api/functions/{NAME}")[0], 204, "delete")
+
+
 t.done()

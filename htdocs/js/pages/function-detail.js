@@ -5,6 +5,7 @@ import { h, replace, badge, confirmDialog, toast, empty } from '../dom.js';
 import * as api from '../api.js';
 import { normFunction, runtimeLabel, isolationLabel } from '../model.js';
 import { liveLoop } from '../live.js';
+import { loadCharts } from '../charts.js';
 import { WINDOWS, windowSelector, fetchSeries, seriesCharts, seriesKpis, containersTable } from '../metrics-view.js';
 import { invocationTable, invocationRows } from './invocations.js';
 import * as fmt from '../format.js';
@@ -12,6 +13,7 @@ import * as fmt from '../format.js';
 export async function render(main, params, ctx) {
   const path = `/api/functions/${api.enc(params.name)}`;
   const fn = normFunction(await api.get(path, null, { signal: ctx.signal }));
+  await loadCharts();
   let win = '1h';
   const liveEl = h('span', { class: 'live', role: 'status', 'aria-live': 'off' }, 'Connecting…');
   const del = h('button', { type: 'button', class: 'btn btn-danger-ghost' }, 'Delete');
@@ -41,10 +43,9 @@ export async function render(main, params, ctx) {
       fact('Environment', env.length ? env.join(', ') : 'none'))),
     h('div', { class: 'toolbar' }, windowSelector(win, (v) => { win = v; loop.now(); }), liveEl),
     kpis.el, charts.el,
-    h('div', { class: 'grid-2-1' },
-      h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Recent invocations'),
-        h('a', { href: `#/invocations?function=${api.enc(fn.name)}`, class: 'small' }, 'All invocations →')), recent),
-      h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Warm containers')), ctBox)));
+    h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Recent invocations'),
+      h('a', { href: `#/invocations?function=${api.enc(fn.name)}`, class: 'small' }, 'All invocations →')), recent),
+    h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Warm containers')), ctBox));
 
   del.addEventListener('click', async () => {
     if (!await confirmDialog(`Delete ${fn.name}?`, 'Its code and configuration are removed and its warm containers drained. Recorded invocations stay.', 'Delete')) return;

@@ -18,7 +18,7 @@ const PAGE = 50;
 
 export function invocationRows(items, withFunction = true) {
   return items.map(normInvocation).map((r) => h('tr', null,
-    h('td', { 'data-label': 'Time' }, h('span', { title: fmt.dateTime(r.started_at) }, fmt.dateTime(r.started_at))),
+    h('td', { 'data-label': 'Time', class: 'nowrap' }, h('time', { title: fmt.dateTime(r.started_at) }, fmt.shortTime(r.started_at))),
     withFunction ? h('td', { 'data-label': 'Function' }, r.function_name && !r.function_name.startsWith('#')
       ? h('a', { href: `#/functions/${api.enc(r.function_name)}`, class: 'fn-link' }, r.function_name) : r.function_name) : null,
     h('td', { 'data-label': 'Status' }, statusBadge(r.status)),

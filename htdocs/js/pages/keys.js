@@ -48,7 +48,7 @@ export async function render(main, _params, ctx) {
             h('td', { 'data-label': 'Created' }, fmt.dateTime(k.created_at)),
             h('td', { 'data-label': 'Last used' }, fmt.ago(k.last_used_at)),
             h('td', { 'data-label': 'Status' }, revoked ? badge('revoked', 'err') : badge('active', 'ok')),
-            h('td', { class: 'actions-cell' }, btn));
+            h('td', { class: 'actions-cell' }, revoked ? h('span', { class: 'muted small' }, k.revoked_at ? `revoked ${fmt.ago(k.revoked_at)}` : '') : btn));
         })))));
     } catch (e) {
       if (ctx.signal.aborted || e.status === 401) return;

@@ -4,7 +4,7 @@
 
 import { h, replace } from '../dom.js';
 import * as api from '../api.js';
-import { chartCard, drawChart, COLORS } from '../charts.js';
+import { chartCard, drawChart, COLORS, loadCharts } from '../charts.js';
 import { liveLoop } from '../live.js';
 import { WINDOWS, windowSelector, kpi, fetchSeries, seriesCharts, seriesKpis, containersTable } from '../metrics-view.js';
 import { loadAllFunctions } from './functions.js';
@@ -41,6 +41,7 @@ export async function render(main, _params, ctx) {
   if (!WINDOWS.some((w) => w.value === win)) win = '5m';
   let fnName = ctx.query.get('function') || '';
   const fns = await loadAllFunctions(ctx.signal);
+  await loadCharts();
   const liveEl = h('span', { class: 'live', role: 'status', 'aria-live': 'off' }, 'Connecting…');
   const pauseBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-pressed': 'false' }, 'Pause');
   const fnSel = h('select', { 'aria-label': 'Function' }, h('option', { value: '' }, 'All functions'),
