@@ -13,6 +13,7 @@ import argparse
 import datetime
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -160,6 +161,11 @@ def main():
     bad = [s for s in only if s not in SECTIONS]
     if bad:
         ap.error("unknown section(s): %s (known: %s)" % (",".join(bad), ",".join(SECTIONS)))
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    # SIGTERM too unwinds through the finally blocks that stop executors and stacks
+    signal.signal(signal.SIGTERM, interrupted)
     if not bd.docker_answers():
         sys.exit("bench: docker engine not reachable on %s" % bd.DOCKER_SOCK)
     cfg.runtimes = [rt for rt in ("runc", "runsc") if rt in bd.docker_runtimes()]
@@ -196,7 +202,10 @@ def main():
             rep.add(traceback.format_exc().rstrip())
             rep.add("```")
             rep.add()
-    rep.add("Total bench time: %.0f s." % (time.monotonic() - t0))
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    rep.add("Total bench time: %.0f s; load average at the end: %s." % (time.monotonic() - t0,
+                                                                     load))
     if cfg.out:
         with open(cfg.out, "w") as f:
             f.write("\n".join(rep.lines) + "\n")

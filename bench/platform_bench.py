@@ -40,8 +40,8 @@ def ms(v):
     return "%.2f" % v if v is not None else "-"
 
 
-def _fn(ex, lang, name=None):
-    files, handler = code_files(lang)
+def _fn(ex, lang, name=None, key=1):
+    files, handler = code_files(lang, key)
     return ex.function(files, runtime=RUNTIME[lang], handler=handler, name=name)
 
 
@@ -89,8 +89,8 @@ def cold_series(ex, lang, iso, n, prewarmed):
     return s
 
 
-def warm_series(ex, lang, iso, n):
-    fn = _fn(ex, lang)
+def warm_series(ex, lang, iso, n, key=1):
+    fn = _fn(ex, lang, key=key)
     c = ex.client()
     try:
         for _ in range(20):
@@ -162,8 +162,9 @@ def run_platform(rep, cfg, results):
             "tests/integration/executor_client.py: time from sending INVOKE to its RESULT. "
             "cold no-pool: a new function each call, prewarm_min 0 (%d calls); pre-warmed: a new "
             "function each call once a pre-warmed container idles (prewarm_min 1, %d calls); "
-            "warm: one function, %d calls in a row. Ratios use this run's baseline "
-            "(`docker run --rm`)." % (cfg.n_cold, cfg.n_cold, cfg.n_warm))
+            "warm: one function, %d calls in a row; cpu10: a function burning 10 ms of CPU. "
+            "Ratios use this run's baseline (`docker run --rm`)."
+            % (cfg.n_cold, cfg.n_cold, cfg.n_warm))
     rep.add()
     rows = []
     for lang in bb_langs():
@@ -173,6 +174,7 @@ def run_platform(rep, cfg, results):
             try:
                 c = cold_series(ex, lang, iso, cfg.n_cold, False)
                 w = warm_series(ex, lang, iso, cfg.n_warm)
+                cpu = warm_series(ex, lang, iso, max(20, cfg.n_warm // 10), key=2)
             finally:
                 ex.cleanup()
             ex = _executor(executor__prewarm_min=1)
@@ -188,12 +190,12 @@ def run_platform(rep, cfg, results):
                          "%.2fx" % (c["p50"] / base["p50"]) if base else "-",
                          ms(p["p50"]), ms(p["p99"]),
                          "%.1fx" % (base["p50"] / p["p50"]) if base else "-",
-                         ms(w["p50"]), ms(w["p99"]),
+                         ms(w["p50"]), ms(w["p99"]), ms(cpu["p50"]),
                          ", ".join("%s %d" % kv for kv in sorted(
                              {**c["reasons"], **p["reasons"]}.items(), key=str))])
     rep.table(["runtime", "isolation", "cold p50", "cold p99", "cold / baseline", "pre-warmed p50",
                "pre-warmed p99", "baseline / pre-warmed", "warm p50", "warm p99",
-               "cold reasons seen"], rows)
+               "cpu10 warm p50", "cold reasons seen"], rows)
 
     rep.add("Warm throughput through the executor: N client connections (threads of one "
             "Python process: the client itself tops out at a few thousand calls/s) calling one "

@@ -9,7 +9,6 @@ Prints TAP.
 import os
 import shutil
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bootstrap_cases as bc  # noqa: E402
@@ -135,7 +134,7 @@ def case_aws(b):
     assert v["functionName"] == "greeter" and v["version"] == "7", v
     assert v["memory"] == "256" and v["greeting"] == "hi" and v["waits"] is True, v
     assert v["arn"].endswith(":function:greeter") and v["logGroup"] == "/aws/lambda/greeter", v
-    assert 2000 < v["remaining"] <= 2500, v
+    assert 1500 < v["remaining"] <= 2500, v
     assert res["logs"] == "got 5\nto stderr\n", res
     assert res["logs_truncated"] is False and "output" not in res
 
@@ -238,17 +237,16 @@ def case_concurrent_batch(b):
     fresh(b, "index.concurrent")
     waits = {"a": 300, "b": 20, "c": 150, "d": 60}
     items = [{"id": t, "event": {"tag": t, "wait": w}} for t, w in waits.items()]
-    t0 = time.monotonic()
     res = b.invoke(items)
-    elapsed = time.monotonic() - t0
+    # completion order follows the waits, not the order sent; every item started before the
+    # first one ended: they ran side by side (robust on a loaded machine, unlike wall time)
     assert [r["id"] for r in res] == ["b", "d", "c", "a"], [r["id"] for r in res]
     for r in res:
         ok_result(r)
         t = r["id"]
         assert r["logs"] == "item %s start\nitem %s middle\nitem %s end\n" % (t, t, t), r
-    assert elapsed < 0.3 + 0.25, "items did not overlap: %.3f s" % elapsed
     spans = {r["id"]: r["result"] for r in res}
-    assert spans["b"][2] < spans["a"][2], spans
+    assert max(s[1] for s in spans.values()) <= min(s[2] for s in spans.values()), spans
 
 
 def case_log_cap_100mb(b):
