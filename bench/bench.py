@@ -171,6 +171,9 @@ def main():
     rep.add()
     machine(rep)
     rep.add("Images: %s" % ", ".join(sorted(images().values())))
+    # the platform runs these exact images, not whatever :latest points at on a shared engine
+    os.environ["LAMBDA_IMAGE_PYTHON"] = images()["lambda-python"]
+    os.environ["LAMBDA_IMAGE_NODE"] = images()["lambda-node"]
     rep.add()
     results = {}
     failed = []

@@ -7,7 +7,7 @@ platform  A private lambda-executor (tests/integration/executor_client.py) drive
             warm          the same function again
           and warm throughput with 32 and 128 concurrent clients, batching on (batch_max 16)
           vs off (batch_max 1). This is the executor's share of a call (no HTTP, no MariaDB).
-wrk       The full stack (lighttpd + lambda-api + executor + MariaDB) under var-bench/ on
+wrk       The full stack (lighttpd + lambda-api + executor + MariaDB) under var/bench/ on
           LAMBDA_BENCH_PORT (18089): warm latency with 1 client and throughput with 32 and 128
           wrk connections on a function's invoke endpoint, batching on vs off.
 """
@@ -229,7 +229,7 @@ def bb_langs():
 # Full stack with wrk
 
 
-BENCH_VAR = os.path.join(REPO, "var-bench")
+BENCH_VAR = os.path.join(REPO, "var", "bench")
 PORT = int(os.environ.get("LAMBDA_BENCH_PORT", "18089"))
 
 
@@ -304,15 +304,20 @@ def _wrk(key, path, conns, seconds):
 def run_wrk(rep, cfg, results):
     rep.add("## Full stack: wrk on the invoke endpoint (lighttpd + lambda-api + executor)")
     rep.add()
-    rep.add("A stack under var-bench/ on 127.0.0.1:%d; one hello function per runtime; "
-            "`POST /api/functions/NAME/invoke?isolation=ISO` with wrk (%d s per row, latency "
-            "in ms); batching on = executor.batch_max 16, off = 1." % (PORT, cfg.seconds))
+    rep.add("A stack under var/bench/ on 127.0.0.1:%d; one hello function per runtime; "
+            "`POST /api/functions/NAME/invoke?isolation=ISO` with wrk (%d s per row after a %d s "
+            "wrk warm-up with the same connections; latency in ms); batching on = "
+            "executor.batch_max 16, off = 1; failed = socket errors + non-2xx answers."
+            % (PORT, cfg.seconds, cfg.warmup))
     rep.add()
     rows = []
     try:
         for bmax in (1, 16):
+            imgs = bb.bd.build_images()
             key = _stack("restart", {"executor.batch_max": bmax, "executor.queue_max": 1024,
-                                     "executor.prewarm_min": 0})
+                                     "executor.prewarm_min": 0,
+                                     "executor.image_python": imgs["lambda-python"],
+                                     "executor.image_node": imgs["lambda-node"]})
             for lang in bb_langs():
                 name = "bench-%s" % lang
                 _create(key, name, lang)
@@ -322,6 +327,7 @@ def run_wrk(rep, cfg, results):
                     if st != 200:
                         raise RuntimeError("invoke %s: %s %r" % (path, st, body))
                     for conns in (1, 32, 128):
+                        _wrk(key, path, conns, cfg.warmup)  # the executor scales up first
                         r = _wrk(key, path, conns, cfg.seconds)
                         rows.append([lang, rt, "on" if bmax > 1 else "off", conns,
                                      "%.0f" % r["rps"], ms(r["p50"]), ms(r["p99"]),

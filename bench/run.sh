@@ -4,7 +4,7 @@
 # Runs the benchmarks of issues 3 and 4 with one command and writes the report to
 # bench/results/<date>-<time>.md (the exact command is in the report). Builds or reuses the
 # runtime images (scripts/build-images.sh, which also makes sure dockerd answers). The platform
-# and wrk sections start their own stack under var-bench/ (port LAMBDA_BENCH_PORT, 18089).
+# and wrk sections start their own stack under var/bench/ (port LAMBDA_BENCH_PORT, 18089).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,6 +19,6 @@ scripts/build-images.sh >/dev/null
 mkdir -p bench/results
 out=bench/results/$(date +%Y-%m-%d-%H%M).md
 status=0
-/usr/bin/python3 bench/bench.py --out "$out" --command "bench/run.sh $*" "$@" || status=$?
+/usr/bin/python3 bench/bench.py --out "$out" --command "bench/run.sh${*:+ $*}" "$@" || status=$?
 echo "report: $out" >&2
 exit "$status"

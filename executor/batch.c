@@ -379,83 +379,111 @@ static void fail_all(struct run *r, const char *status, const char *type, const 
 			item_finish_status(r, r->items[i], status, type, msg);
 }
 
-static int start_and_init(struct run *r)
+/* The container could not be started: no item ran. */
+static void start_failed(struct run *r, struct err *e)
 {
-	struct ctr *c = r->c;
-	struct call *lead = r->items[0];
-	struct err *e = NULL;
-	_cleanup_cjson_ cJSON *init = NULL;
-	_cleanup_cjson_ cJSON *ans = NULL;
-	double t0 = mono_ms_f();
-	long long deadline = -1;
-	const cJSON *t;
-
-	if (!c->has_chan && batch_start_container(c, r->cfg, lead, &e) < 0) {
-		for (int i = 0; i < r->n; i++) {
-			if (e->code == ERR_UNAVAILABLE)
-				call_fail(r->items[i], "docker_unavailable",
-				          "executor unavailable: docker engine not reachable");
-			else
-				call_fail(r->items[i], "internal", "%s", e->msg);
-			r->items[i]->finished = 1;
-		}
-		log_warnx("%s", e->msg);
-		err_free(&e);
-		return -1;
+	for (int i = 0; i < r->n; i++) {
+		if (e->code == ERR_UNAVAILABLE)
+			call_fail(r->items[i], "docker_unavailable",
+			          "executor unavailable: docker engine not reachable");
+		else
+			call_fail(r->items[i], "internal", "%s", e->msg);
+		r->items[i]->finished = 1;
 	}
-	set_state_locked(c, CTR_LOADING);
-	init = cJSON_CreateObject();
+	log_warnx("%s", e->msg);
+}
+
+/* The init frame: the code by path (bind mount) or inline (generic). */
+static cJSON *init_frame(struct run *r)
+{
+	const struct call *lead = r->items[0];
+	cJSON *init = cJSON_CreateObject();
+
 	cJSON_AddStringToObject(init, "type", "init");
 	cJSON_AddItemToObject(init, "function", cJSON_Duplicate(lead->function, 1));
 	cJSON_AddNumberToObject(init, "log_cap_bytes", (double)r->cfg->log_cap_bytes);
 	cJSON_AddNumberToObject(init, "result_cap_bytes", (double)r->cfg->result_cap_bytes);
-	if (c->generic) {
+	if (r->c->generic) {
 		cJSON *files = cJSON_AddArrayToObject(init, "files");
 		long long total = 0;
 		int entries = 0;
 		if (walk_code(lead->fn.code_dir, "", files, &total, &entries,
 		              r->cfg->prewarm_code_max_bytes) < 0) {
-			fail_all(r, "internal", "Runtime.CodeUnavailable",
-			         "the function's code cannot be read");
-			return -1;
+			cJSON_Delete(init);
+			return NULL;
 		}
 	} else {
 		cJSON_AddStringToObject(init, "code_path", "/var/task");
 	}
-	/* Starting the container and loading the code are not the function's
-	 * time (as on AWS, init has its own limit): the items' deadlines move
-	 * by what it took, once it is done. */
-	deadline = mono_ms() + r->cfg->init_timeout_ms;
-	if (chan_send_json(&c->ch, init, &e) < 0 || wait_frame(c, deadline, "init", &ans, &e) < 0) {
-		if (e->code == ERR_TIMEOUT) {
-			char m[96];
-			snprintf(m, sizeof(m), "Init timed out after %.2f seconds",
-			         (double)r->cfg->init_timeout_ms / 1000.0);
-			fail_all(r, "timeout", "Runtime.InitTimeout", m);
-		} else {
-			const char *status, *type;
-			char msg[160];
-			if (death_cause(r, &status, &type, msg, sizeof(msg)) == 0)
-				fail_all(r, status, type, msg);
-		}
+	return init;
+}
+
+/* No answer to init: it timed out or the container died. */
+static void init_failed(struct run *r, const struct err *e)
+{
+	const char *status, *type;
+	char msg[160];
+
+	if (e->code == ERR_TIMEOUT) {
+		snprintf(msg, sizeof(msg), "Init timed out after %.2f seconds",
+		         (double)r->cfg->init_timeout_ms / 1000.0);
+		fail_all(r, "timeout", "Runtime.InitTimeout", msg);
+	} else if (death_cause(r, &status, &type, msg, sizeof(msg)) == 0) {
+		fail_all(r, status, type, msg);
+	}
+}
+
+/* init_ok or init_error: returns 0 for init_ok. */
+static int init_answer(struct run *r, const cJSON *ans)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(ans, "type");
+	const cJSON *lg = cJSON_GetObjectItemCaseSensitive(ans, "logs");
+	const cJSON *er, *m, *ty;
+
+	/* what the module printed while loading goes to the lead's logs */
+	if (cJSON_IsString(lg) && lg->valuestring[0] != '\0')
+		r->items[0]->init_logs = xstrdup(lg->valuestring);
+	if (strcmp(t->valuestring, "init_ok") == 0)
+		return 0;
+	er = cJSON_GetObjectItemCaseSensitive(ans, "error");
+	m = cJSON_GetObjectItemCaseSensitive(er, "errorMessage");
+	ty = cJSON_GetObjectItemCaseSensitive(er, "errorType");
+	fail_all(r, "error", cJSON_IsString(ty) ? ty->valuestring : "Runtime.InitError",
+	         cJSON_IsString(m) ? m->valuestring : "the function could not be loaded");
+	return -1;
+}
+
+static int start_and_init(struct run *r)
+{
+	struct ctr *c = r->c;
+	struct err *e = NULL;
+	_cleanup_cjson_ cJSON *init = NULL;
+	_cleanup_cjson_ cJSON *ans = NULL;
+	double t0 = mono_ms_f();
+
+	if (!c->has_chan && batch_start_container(c, r->cfg, r->items[0], &e) < 0) {
+		start_failed(r, e);
 		err_free(&e);
 		return -1;
 	}
-	t = cJSON_GetObjectItemCaseSensitive(ans, "type");
-	{
-		/* what the module printed while loading goes to the lead's logs */
-		const cJSON *lg = cJSON_GetObjectItemCaseSensitive(ans, "logs");
-		if (cJSON_IsString(lg) && lg->valuestring[0] != '\0')
-			lead->init_logs = xstrdup(lg->valuestring);
-	}
-	if (strcmp(t->valuestring, "init_ok") != 0) {
-		const cJSON *er = cJSON_GetObjectItemCaseSensitive(ans, "error");
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(er, "errorMessage");
-		const cJSON *ty = cJSON_GetObjectItemCaseSensitive(er, "errorType");
-		fail_all(r, "error", cJSON_IsString(ty) ? ty->valuestring : "Runtime.InitError",
-		         cJSON_IsString(m) ? m->valuestring : "the function could not be loaded");
+	set_state_locked(c, CTR_LOADING);
+	init = init_frame(r);
+	if (init == NULL) {
+		fail_all(r, "internal", "Runtime.CodeUnavailable",
+		         "the function's code cannot be read");
 		return -1;
 	}
+	/* Starting the container and loading the code are not the function's
+	 * time (as on AWS, init has its own limit): the items' deadlines move
+	 * by what it took, once it is done. */
+	if (chan_send_json(&c->ch, init, &e) < 0 ||
+	    wait_frame(c, mono_ms() + r->cfg->init_timeout_ms, "init", &ans, &e) < 0) {
+		init_failed(r, e);
+		err_free(&e);
+		return -1;
+	}
+	if (init_answer(r, ans) < 0)
+		return -1;
 	c->inited = 1;
 	for (int i = 0; i < r->n; i++) {
 		struct call *it = r->items[i];
@@ -592,7 +620,9 @@ void batch_lead(struct call *lead, struct ctr *c, const struct xconfig *cfg)
 	double now;
 
 	items[0] = lead;
-	if (cfg->batch_max > 1 && c->fp != NULL) {
+	/* Only a warm container takes queued calls along: behind a cold start
+	 * they would wait for it, while a busy warm container frees up soon. */
+	if (cfg->batch_max > 1 && c->fp != NULL && c->inited) {
 		if (cfg->batch_wait_ms > 0 && c->fp->qhead == NULL) {
 			pool_unlock();
 			usleep((useconds_t)cfg->batch_wait_ms * 1000);

@@ -58,6 +58,7 @@ static const struct cfg_entry cfg_table[] = {
     {"executor.memory_min_mb", CFG_LONG, F(memory_min_mb), "32", 16, 1048576},
     {"executor.memory_max_mb", CFG_LONG, F(memory_max_mb), "10240", 16, 1048576},
     {"executor.timeout_max_ms", CFG_LONG, F(timeout_max_ms), "900000", 100, 3600000},
+    {"executor.sweep_interval_s", CFG_LONG, F(sweep_interval_s), "60", 2, 86400},
     {"executor.shutdown_grace_ms", CFG_LONG, F(shutdown_grace_ms), "10000", 0, 600000},
 };
 

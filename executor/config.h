@@ -43,6 +43,8 @@ struct xconfig {
 	long memory_max_mb;
 	long timeout_max_ms;    /* bound of a function's timeout_ms */
 	long shutdown_grace_ms; /* how long in-flight calls may finish on SIGTERM */
+	long sweep_interval_s;  /* how often containers with our label that we do not know are
+	                           removed */
 };
 
 /* Fills c with the defaults (strings allocated; release with xconfig_free). */

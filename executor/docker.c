@@ -389,14 +389,48 @@ static int send_all(int fd, const char *p, size_t n, struct err **e)
 	return 0;
 }
 
+/* Reads the HTTP answer's headers (into hdr, NUL-terminated): *got bytes,
+ * the first byte after the headers at *body_at. */
+static int read_answer(int fd, const char *id, char *hdr, size_t cap, size_t *got, size_t *body_at,
+                       struct err **e)
+{
+	char *end = NULL;
+
+	*got = 0;
+	while (end == NULL) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t r;
+		int pr = poll(&pfd, 1, 10000);
+
+		if (pr == 0)
+			return err_set(e, ERR_UNAVAILABLE, "attach %.12s: no answer", id);
+		if (pr < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_setsys(e, ERR_IO, "poll");
+		}
+		if (*got >= cap - 1)
+			return err_set(e, ERR_INTERNAL, "attach %.12s: headers too long", id);
+		r = recv(fd, hdr + *got, cap - 1 - *got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return err_set(e, ERR_UNAVAILABLE, "attach %.12s: connection closed", id);
+		*got += (size_t)r;
+		hdr[*got] = '\0';
+		end = strstr(hdr, "\r\n\r\n");
+	}
+	*body_at = (size_t)(end - hdr) + 4;
+	return 0;
+}
+
 int docker_attach(const char *id, char *early, size_t early_cap, size_t *early_len, struct err **e)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *req = NULL;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char hdr[8192];
-	size_t got = 0;
-	char *end = NULL;
+	size_t got = 0, body_at = 0;
 
 	if (strlen(docker_socket_path) >= sizeof(sa.sun_path))
 		return err_set(e, ERR_INVALID, "docker socket path too long");
@@ -410,31 +444,9 @@ int docker_attach(const char *id, char *early, size_t early_cap, size_t *early_l
 	                "&stderr=1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
 	                "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
 	                id);
-	if (send_all(fd, req, strlen(req), e) < 0)
+	if (send_all(fd, req, strlen(req), e) < 0 ||
+	    read_answer(fd, id, hdr, sizeof(hdr), &got, &body_at, e) < 0)
 		return -1;
-	while (end == NULL) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		ssize_t r;
-		int pr = poll(&pfd, 1, 10000);
-
-		if (pr == 0)
-			return err_set(e, ERR_UNAVAILABLE, "attach %.12s: no answer", id);
-		if (pr < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_setsys(e, ERR_IO, "poll");
-		}
-		if (got >= sizeof(hdr) - 1)
-			return err_set(e, ERR_INTERNAL, "attach %.12s: headers too long", id);
-		r = recv(fd, hdr + got, sizeof(hdr) - 1 - got, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return err_set(e, ERR_UNAVAILABLE, "attach %.12s: connection closed", id);
-		got += (size_t)r;
-		hdr[got] = '\0';
-		end = strstr(hdr, "\r\n\r\n");
-	}
 	if (strncmp(hdr, "HTTP/1.1 101", 12) != 0 && strncmp(hdr, "HTTP/1.1 200", 12) != 0) {
 		char *eol = strstr(hdr, "\r\n");
 		if (eol != NULL)
@@ -442,13 +454,9 @@ int docker_attach(const char *id, char *early, size_t early_cap, size_t *early_l
 		return err_set(e, strstr(hdr, " 404 ") ? ERR_NOT_FOUND : ERR_INTERNAL,
 		               "attach %.12s: %s", id, hdr);
 	}
-	end += 4;
-	{
-		size_t extra = got - (size_t)(end - hdr);
-		if (extra > early_cap)
-			return err_set(e, ERR_INTERNAL, "attach: too much early data");
-		memcpy(early, end, extra);
-		*early_len = extra;
-	}
+	if (got - body_at > early_cap)
+		return err_set(e, ERR_INTERNAL, "attach: too much early data");
+	memcpy(early, hdr + body_at, got - body_at);
+	*early_len = got - body_at;
 	return TAKE_FD(fd);
 }

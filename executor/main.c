@@ -84,12 +84,46 @@ static int cleanup_orphans(void)
 	return 0;
 }
 
+static void setup_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The main loop: a 1 s tick for housekeeping; signals only set flags. */
+static void run_loop(const struct xconfig *cfg, int orphans_done)
+{
+	struct err *e = NULL;
+	long ticks = 0;
+
+	while (!got_term) {
+		struct timespec ts = {1, 0};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !got_term)
+			;
+		if (got_term)
+			break;
+		if (!orphans_done)
+			orphans_done = cleanup_orphans() == 0;
+		pool_tick();
+		if (++ticks % cfg->sweep_interval_s == 0 && orphans_done &&
+		    pool_sweep_strays(&e) < 0) {
+			log_debug("sweep: %s", err_msg(e));
+			err_free(&e);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct xconfig cfg;
 	struct err *e = NULL;
 	const char *conf = getenv("LAMBDA_CONF");
-	struct sigaction sa;
 	int check = 0, opt, orphans_done;
 
 	while ((opt = getopt(argc, argv, "tc:h")) != -1) {
@@ -112,12 +146,7 @@ int main(int argc, char **argv)
 	}
 	log_init("lambda-executor", log_level_parse(cfg.log_level));
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	setup_signals();
 
 	docker_global_init(cfg.docker_socket);
 	if (pool_init(&cfg, &e) < 0)
@@ -129,17 +158,7 @@ int main(int argc, char **argv)
 	log_info("listening on %s (instance %s, docker %s)", cfg.executor_socket, cfg.instance,
 	         cfg.docker_socket);
 
-	/* the main loop: a 1 s tick for housekeeping; signals only set flags */
-	while (!got_term) {
-		struct timespec ts = {1, 0};
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !got_term)
-			;
-		if (got_term)
-			break;
-		if (!orphans_done)
-			orphans_done = cleanup_orphans() == 0;
-		pool_tick();
-	}
+	run_loop(&cfg, orphans_done);
 	log_info("shutting down");
 	proto_server_stop();
 	pool_shutdown(cfg.shutdown_grace_ms);

@@ -440,8 +440,11 @@ void pool_release(struct ctr *c, int healthy)
 		return;
 	}
 	if (fp != NULL && (next = q_pop(fp)) != NULL) {
-		/* stays BUSY: handed straight to the next call, which leads */
+		/* stays BUSY: handed straight to the next call, which leads;
+		 * the container has its code loaded, so the call is warm */
 		next->ctr = c;
+		next->cold = 0;
+		next->cold_reason = NULL;
 		next->wait = CALL_LEAD;
 		pthread_cond_signal(&next->cv);
 		return;
@@ -756,6 +759,43 @@ void pool_tick(void)
 /* Replies                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Lock held: one container of the POOLS reply. */
+static cJSON *describe_ctr(const struct ctr *c, double now)
+{
+	cJSON *o = cJSON_CreateObject();
+	long long peak, cpu, mem = cgroup_mem_usage(c);
+
+	pool_cgroup_sample(c, &peak, &cpu, 0);
+	cJSON_AddStringToObject(o, "id", c->short_id);
+	if (c->fp != NULL) {
+		cJSON_AddNumberToObject(o, "function_id", (double)c->fp->id);
+		cJSON_AddStringToObject(o, "function_name", c->fp->name);
+		cJSON_AddNumberToObject(o, "version", c->fp->version);
+	} else {
+		cJSON_AddNullToObject(o, "function_id");
+		cJSON_AddNullToObject(o, "function_name");
+		cJSON_AddNullToObject(o, "version");
+	}
+	cJSON_AddStringToObject(o, "runtime", runtime_name(c->runtime));
+	cJSON_AddStringToObject(o, "isolation", isolation_name(c->isolation));
+	cJSON_AddStringToObject(o, "state", pool_state_name(c->state));
+	cJSON_AddNumberToObject(o, "age_s", (double)(long long)((now - c->created_ms) / 1000));
+	cJSON_AddNumberToObject(
+	    o, "idle_s",
+	    c->state == CTR_IDLE ? (double)(long long)((now - c->last_used_ms) / 1000) : 0);
+	cJSON_AddNumberToObject(o, "calls", (double)c->calls);
+	cJSON_AddNumberToObject(o, "memory_limit_mb", (double)c->memory_mb);
+	if (mem >= 0)
+		cJSON_AddNumberToObject(o, "memory_bytes", (double)mem);
+	else
+		cJSON_AddNullToObject(o, "memory_bytes");
+	if (cpu >= 0)
+		cJSON_AddNumberToObject(o, "cpu_ms", (double)(cpu / 1000000));
+	else
+		cJSON_AddNullToObject(o, "cpu_ms");
+	return o;
+}
+
 cJSON *pool_describe(void)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -767,44 +807,11 @@ cJSON *pool_describe(void)
 
 	pool_lock();
 	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
-		cJSON *o;
-		long long peak, cpu, mem;
 		if (c->state == CTR_DEAD)
 			continue;
 		if (c->fp == NULL && c->state == CTR_IDLE)
 			idle[c->runtime][c->isolation]++;
-		pool_cgroup_sample(c, &peak, &cpu, 0);
-		mem = cgroup_mem_usage(c);
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", c->short_id);
-		if (c->fp != NULL) {
-			cJSON_AddNumberToObject(o, "function_id", (double)c->fp->id);
-			cJSON_AddStringToObject(o, "function_name", c->fp->name);
-			cJSON_AddNumberToObject(o, "version", c->fp->version);
-		} else {
-			cJSON_AddNullToObject(o, "function_id");
-			cJSON_AddNullToObject(o, "function_name");
-			cJSON_AddNullToObject(o, "version");
-		}
-		cJSON_AddStringToObject(o, "runtime", runtime_name(c->runtime));
-		cJSON_AddStringToObject(o, "isolation", isolation_name(c->isolation));
-		cJSON_AddStringToObject(o, "state", pool_state_name(c->state));
-		cJSON_AddNumberToObject(o, "age_s",
-		                        (double)(long long)((now - c->created_ms) / 1000));
-		cJSON_AddNumberToObject(
-		    o, "idle_s",
-		    c->state == CTR_IDLE ? (double)(long long)((now - c->last_used_ms) / 1000) : 0);
-		cJSON_AddNumberToObject(o, "calls", (double)c->calls);
-		cJSON_AddNumberToObject(o, "memory_limit_mb", (double)c->memory_mb);
-		if (mem >= 0)
-			cJSON_AddNumberToObject(o, "memory_bytes", (double)mem);
-		else
-			cJSON_AddNullToObject(o, "memory_bytes");
-		if (cpu >= 0)
-			cJSON_AddNumberToObject(o, "cpu_ms", (double)(cpu / 1000000));
-		else
-			cJSON_AddNullToObject(o, "cpu_ms");
-		cJSON_AddItemToArray(arr, o);
+		cJSON_AddItemToArray(arr, describe_ctr(c, now));
 	}
 	for (int rt = 0; rt < RT_COUNT; rt++) {
 		for (int iso = 0; iso < ISO_COUNT; iso++) {
@@ -888,6 +895,53 @@ int pool_remove_orphans(struct err **e)
 		free(ids[i]);
 	}
 	free(ids);
+	return removed;
+}
+
+/* Lock held: whether id is one of ours (in the table or being removed). */
+static int known_id(const char *id)
+{
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
+		if (c->id != NULL && strcmp(c->id, id) == 0)
+			return 1;
+	for (struct reap *r = P.reap_head; r != NULL; r = r->next)
+		if (strcmp(r->id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Lock held: a container is being created and its id is not known yet. */
+static int creating_unnamed(void)
+{
+	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
+		if (c->state == CTR_CREATING && c->id == NULL)
+			return 1;
+	return 0;
+}
+
+int pool_sweep_strays(struct err **e)
+{
+	char **ids = NULL;
+	size_t n = 0;
+	int removed = 0, busy;
+
+	if (docker_list_by_label("lambda.instance", P.cfg->instance, &ids, &n, e) < 0)
+		return -1;
+	pool_lock();
+	/* A container listed above whose record has no id yet is being
+	 * created right now: then nothing is swept this time. */
+	busy = creating_unnamed() || P.shutting;
+	for (size_t i = 0; i < n; i++) {
+		if (!busy && !known_id(ids[i])) {
+			reap_push(ids[i]);
+			removed++;
+		}
+		free(ids[i]);
+	}
+	pool_unlock();
+	free(ids);
+	if (removed > 0)
+		log_info("removing %d stray containers", removed);
 	return removed;
 }
 

@@ -103,6 +103,10 @@ int pool_count(void);
 /* Start-up and shutdown: remove containers with our label (never others');
  * returns the count or -1 (docker down). */
 int pool_remove_orphans(struct err **e);
+/* Removes containers with our label that the pool does not know (left
+ * behind when a removal failed, e.g. while dockerd was down).  Does the
+ * docker calls without the lock.  Returns the count or -1. */
+int pool_sweep_strays(struct err **e);
 /* Stops taking calls: queued calls fail; returns when in-flight calls have
  * finished or grace_ms passed; then removes every container. */
 void pool_shutdown(long grace_ms);

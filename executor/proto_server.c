@@ -169,6 +169,13 @@ static void *client_main(void *arg)
 			break;
 		}
 		rtype = proto_server_dispatch(h.type, payload, h.length, &reply);
+		if (strlen(reply) > PROTO_MAX_PAYLOAD) {
+			/* logs full of escaped control bytes can make a result this big */
+			free(reply);
+			reply = error_payload("internal",
+			                      "the reply exceeds the protocol's frame limit", 0);
+			rtype = PROTO_ERROR;
+		}
 		if (proto_write(fd, (uint8_t)(rtype < 0 ? -rtype : rtype), h.request_id, reply,
 		                strlen(reply), &e) < 0) {
 			log_debug("client gone: %s", e->msg);

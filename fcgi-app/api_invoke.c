@@ -13,7 +13,7 @@
 #include "invoke.h"
 
 static void answer_failure(struct reply *rep, const struct invoke_out *out, struct err **e,
-			   int retry_after)
+                           int retry_after)
 {
 	if (out->request_id[0] != '\0') /* it was recorded (as internal) */
 		reply_header(rep, "X-Request-Id", "%s", out->request_id);
@@ -102,7 +102,7 @@ static void fn_invoke(struct request *req, struct reply *rep)
 	if (api_load_function(req, rep, 0, &fn) < 0)
 		return;
 	memset(&out, 0, sizeof(out));
-	ir = (struct invoke_req){&fn, iso, event, NULL, "api"};
+	ir = (struct invoke_req){.fn = &fn, .isolation = iso, .event = event, .source = "api"};
 	if (invoke_run(req->w, &ir, &out, &retry, &e) < 0) {
 		function_free(&fn);
 		answer_failure(rep, &out, &e, retry);
@@ -197,7 +197,7 @@ static void fn_execute(struct request *req, struct reply *rep)
 		return;
 	}
 	memset(&out, 0, sizeof(out));
-	ir = (struct invoke_req){&fn, iso, NULL, args, "seed"};
+	ir = (struct invoke_req){.fn = &fn, .isolation = iso, .args = args, .source = "seed"};
 	if (invoke_run(req->w, &ir, &out, &retry, &e) < 0) {
 		function_free(&fn);
 		answer_failure(rep, &out, &e, retry);

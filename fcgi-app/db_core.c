@@ -530,10 +530,19 @@ int db_inv_insert(struct db *db, cJSON *const *recs, int n, struct err **e)
 
 /* The filters are optional: "? = 0 OR col = ?" keeps one prepared statement
  * for every combination. */
-static const char SQL_INV_LIST[] =
-    "SELECT " INV_COLS " FROM invocations i WHERE (? = 0 OR i.function_id = ?) "
-    "AND (? IS NULL OR i.function_name = ?) AND (? IS NULL OR i.status = ?) "
-    "AND (? = 0 OR i.id < ?) ORDER BY i.id DESC LIMIT ?";
+/* One statement per filter combination, so that each can use its index
+ * ((function_id, id), (function_name, id), (status, id), or the primary key):
+ * "? = 0 OR col = ?" would make MariaDB scan.  Without a cursor, id < 2^62. */
+#define INV_LIST(where)                                                                            \
+	"SELECT " INV_COLS " FROM invocations i WHERE " where "i.id < ? ORDER BY i.id DESC LIMIT " \
+	                                                      "?"
+static const char *const SQL_INV_LIST[3][2] = {
+    /* [by: none, id, name][status given] */
+    {INV_LIST(""), INV_LIST("i.status = ? AND ")},
+    {INV_LIST("i.function_id = ? AND "), INV_LIST("i.function_id = ? AND i.status = ? AND ")},
+    {INV_LIST("i.function_name = ? AND "), INV_LIST("i.function_name = ? AND i.status = ? AND ")},
+};
+#define CURSOR_NONE (1LL << 62)
 static const char SQL_INV_GET[] =
     "SELECT " INV_COLS ", l.logs, l.truncated FROM invocations i "
     "LEFT JOIN invocation_logs l ON l.request_id = i.request_id WHERE i.request_id = ?";
@@ -586,20 +595,20 @@ static int inv_list_row(const struct db_row *r, void *arg)
 int db_inv_list(struct db *db, const struct inv_filter *f, cJSON *arr, long long *last,
                 struct err **e)
 {
-	struct db_param p[9] = {
-	    DBP_I64(f->function_id),
-	    DBP_I64(f->function_id),
-	    DBP_STR_OR_NULL(f->function_name),
-	    DBP_STR_OR_NULL(f->function_name),
-	    DBP_STR_OR_NULL(f->status),
-	    DBP_STR_OR_NULL(f->status),
-	    DBP_I64(f->before_id),
-	    DBP_I64(f->before_id),
-	    DBP_I64(f->limit),
-	};
+	struct db_param p[4];
 	struct list_ctx c = {arr, 0};
+	int by = f->function_id > 0 ? 1 : f->function_name != NULL ? 2 : 0;
+	int np = 0;
 
-	if (db_query(db, SQL_INV_LIST, p, 9, inv_list_row, &c, e) < 0)
+	if (by == 1)
+		p[np++] = DBP_I64(f->function_id);
+	else if (by == 2)
+		p[np++] = DBP_STR(f->function_name);
+	if (f->status != NULL)
+		p[np++] = DBP_STR(f->status);
+	p[np++] = DBP_I64(f->before_id > 0 ? f->before_id : CURSOR_NONE);
+	p[np++] = DBP_I64(f->limit);
+	if (db_query(db, SQL_INV_LIST[by][f->status != NULL], p, np, inv_list_row, &c, e) < 0)
 		return -1;
 	*last = c.last;
 	return 0;
@@ -635,12 +644,12 @@ cJSON *db_inv_get(struct db *db, const char *request_id, struct err **e)
 
 /* ============================================================ metrics */
 
-static const char SQL_METRICS_RAW[] =
-    "SELECT id, function_id, " TS("started_at") ", total_ms / 1000.0, "
-                                                "status <> 'success', error_message FROM "
-                                                "invocations WHERE (? = 0 OR function_id = ?) "
-                                                "AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
-
+#define METRICS_RAW(where)                                                                         \
+	"SELECT id, function_id, " TS("started_at") ", total_ms / 1000.0, status <> 'success', "   \
+	                                            "error_message FROM invocations WHERE " where  \
+	                                            "id < ? ORDER BY id DESC LIMIT ?"
+static const char *const SQL_METRICS_RAW[2] = {METRICS_RAW(""),
+                                               METRICS_RAW("function_id = ? AND ")};
 
 static int raw_row(const struct db_row *r, void *arg)
 {
@@ -660,13 +669,16 @@ static int raw_row(const struct db_row *r, void *arg)
 int db_metrics_raw(struct db *db, long long function_id, long long before_id, int limit, cJSON *arr,
                    long long *last, struct err **e)
 {
-	struct db_param p[5] = {DBP_I64(function_id), DBP_I64(function_id), DBP_I64(before_id),
-	                        DBP_I64(before_id), DBP_I64(limit)};
+	struct db_param p[3];
 	struct list_ctx c = {arr, 0};
+	int np = 0;
 
-	if (db_query(db, SQL_METRICS_RAW, p, 5, raw_row, &c, e) < 0)
+	if (function_id > 0)
+		p[np++] = DBP_I64(function_id);
+	p[np++] = DBP_I64(before_id > 0 ? before_id : CURSOR_NONE);
+	p[np++] = DBP_I64(limit);
+	if (db_query(db, SQL_METRICS_RAW[function_id > 0], p, np, raw_row, &c, e) < 0)
 		return -1;
 	*last = c.last;
 	return 0;
 }
-

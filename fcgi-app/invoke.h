@@ -17,6 +17,8 @@ struct invoke_req {
 	cJSON *event;              /* any JSON value; NULL = {} (borrowed) */
 	cJSON *args;               /* seed style: array, or NULL (borrowed) */
 	const char *source;        /* "api" | "aws" | "url" | "seed" | "event" */
+	const char *request_id;    /* NULL: a new UUID; else this one (36 characters: an
+	                            * event queued earlier keeps its id) */
 };
 
 struct invoke_out {

@@ -193,6 +193,9 @@ static int serve_forever(void)
 	struct err *e = NULL;
 	int sig = 0, n = app->cfg.threads;
 
+	if (FCGX_IsCGI())
+		fatalx("fd 0 is not a FastCGI listen socket: lambda-api is spawned by lighttpd "
+		       "(fastcgi.server bin-path); see --help");
 	if (make_dirs(&app->cfg, &e) < 0 ||
 	    auth_master_load(app->cfg.master_key, 1, app->master_key, &e) < 0)
 		fatalx("%s", err_msg(e));

@@ -96,6 +96,21 @@ merge_local_conf() {
 	'
 }
 
+# await_start PID NAME LOG SECONDS CHECK...: waits until CHECK succeeds;
+# fails with the end of LOG when the process exits or time runs out.
+await_start() {
+	local pid=$1 name=$2 logfile=$3 secs=$4 deadline=$((SECONDS + $4))
+	shift 4
+	until "$@"; do
+		if ! pid_matches "$pid" "$name"; then
+			tail -n 20 "$logfile" >&2 || true
+			die "$name exited during start-up (log: $logfile)"
+		fi
+		((SECONDS < deadline)) || die "$name did not answer within ${secs}s (log: $logfile)"
+		sleep 0.1
+	done
+}
+
 # ================================================================ mariadb
 
 mysql_root() {
@@ -135,12 +150,17 @@ mariadb_setup() {
 }
 
 mariadb_start() {
-	local pid deadline
+	local pid
 	write_conf
-	if pid=$(pidfile_pid "$MYSQL_PID" mariadbd) && mariadb_answers; then
-		log "mariadb: running ($pid)"
+	if pid=$(pidfile_pid "$MYSQL_PID" mariadbd); then
+		if mariadb_answers; then
+			log "mariadb: running ($pid)"
+		else
+			# Ours, still starting (crash recovery after a kill takes a while).
+			log "mariadb: running ($pid), waiting for it to answer"
+			await_start "$pid" mariadbd "$LOGDIR/mysql.err" 60 mariadb_answers
+		fi
 	else
-		[[ -n ${pid:-} ]] && die "mariadbd ($pid) runs but does not answer on $MYSQL_SOCK"
 		mariadb_init
 		log "starting mariadb (socket $MYSQL_SOCK)"
 		spawn_detached "$LOGDIR/mysql.err" mariadbd --no-defaults --user=root --datadir="$VAR/db" \
@@ -148,18 +168,9 @@ mariadb_start() {
 			--log-error="$LOGDIR/mysql.err" --tmpdir="$VAR/tmp" \
 			--innodb_flush_log_at_trx_commit=1 \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-			--max-connections=512
-		pid=$SPAWNED_PID
-		echo "$pid" >"$MYSQL_PID"
-		deadline=$((SECONDS + 60))
-		until mariadb_answers; do
-			if ! pid_matches "$pid" mariadbd; then
-				tail -n 20 "$LOGDIR/mysql.err" >&2 || true
-				die "mariadbd exited during start-up (log: $LOGDIR/mysql.err)"
-			fi
-			((SECONDS < deadline)) || die "mariadbd did not answer within 60s"
-			sleep 0.1
-		done
+			--max-connections=512 --max-allowed-packet=128M
+		echo "$SPAWNED_PID" >"$MYSQL_PID"
+		await_start "$SPAWNED_PID" mariadbd "$LOGDIR/mysql.err" 60 mariadb_answers
 	fi
 	mariadb_setup
 }
@@ -333,7 +344,7 @@ http_answers() {
 }
 
 lighttpd_start() {
-	local pid deadline
+	local pid
 	require_binary lambda-api "$API_BIN"
 	write_conf
 	mkdir -p "$REPO/htdocs" "$VAR/tmp"
@@ -347,17 +358,8 @@ lighttpd_start() {
 	lighttpd_write_conf
 	log "starting lighttpd on http://127.0.0.1:$PORT/"
 	spawn_detached "$LOGDIR/lighttpd.log" lighttpd -D -f "$LIGHTTPD_CONF"
-	pid=$SPAWNED_PID
-	echo "$pid" >"$LIGHTTPD_PID"
-	deadline=$((SECONDS + 20))
-	until http_answers; do
-		if ! pid_matches "$pid" lighttpd; then
-			tail -n 20 "$LOGDIR/lighttpd.log" >&2 || true
-			die "lighttpd exited during start-up (log: $LOGDIR/lighttpd.log)"
-		fi
-		((SECONDS < deadline)) || die "lighttpd did not answer on port $PORT within 20s"
-		sleep 0.1
-	done
+	echo "$SPAWNED_PID" >"$LIGHTTPD_PID"
+	await_start "$SPAWNED_PID" lighttpd "$LOGDIR/lighttpd.log" 20 http_answers
 }
 
 lighttpd_stop() {

@@ -15,6 +15,7 @@
 #   --no-deps   skip scripts/deps.sh
 #   --only RE   run only the integration/browser tests whose file name
 #               matches RE (unit tests still run)
+#   --keep      leave the (last) test stack running afterwards, to look at
 #   --update-readme  write the figures the tests measured (TAP lines
 #               `# figure: NAME = VALUE`) into README.md's reliability
 #               section; they are always in tests/results/figures.md
@@ -30,16 +31,18 @@ QUICK=0
 DEPS=1
 ONLY=
 UPDATE_README=0
+KEEP=0
 while (($#)); do
 	case $1 in
 	--quick) QUICK=1 ;;
 	--no-deps) DEPS=0 ;;
 	--update-readme) UPDATE_README=1 ;;
+	--keep) KEEP=1 ;;
 	--only)
 		ONLY=${2:?--only needs a regular expression}
 		shift
 		;;
-	*) die "usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX] [--update-readme]" ;;
+	*) die "usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX] [--keep] [--update-readme]" ;;
 	esac
 	shift
 done
@@ -275,6 +278,7 @@ stop_stack() {
 cleanup() {
 	local var
 	trap - ERR
+	((KEEP)) && return 0
 	for var in "${STACKS[@]}"; do
 		stop_stack "$var"
 	done
@@ -291,8 +295,37 @@ start_stack() {
 	mkdir -p "$var"
 	env LAMBDA_VAR="$var" LAMBDA_PORT="$port" LAMBDA_BUILD="$build" \
 		"$SCRIPTS/stack.sh" start all >&2 || return 1
+	# What restore_stack puts back after each test file.
+	touch "$var/lambda.local.conf"
+	cp "$var/lambda.local.conf" "$var/lambda.local.conf.pristine"
 	key=$(env LAMBDA_VAR="$var" LAMBDA_BUILD="$build" "$SCRIPTS/admin-key.sh") || return 1
 	printf '%s\n' "$key"
+}
+
+# restore_stack TEST ENV...: after a test file, the stack must be whole
+# again for the next one. A test that left a part down is a failure (the
+# part is started again); one that left its lambda.local.conf changes
+# behind gets them undone.
+restore_stack() {
+	local test=$1 var local_conf tries=0
+	shift
+	var=$(printf '%s\n' "$@" | sed -n 's/^LAMBDA_VAR=//p')
+	local_conf="$var/lambda.local.conf"
+	if [[ -f $local_conf.pristine ]] && ! cmp -s "$local_conf" "$local_conf.pristine"; then
+		warn "$test left changes in lambda.local.conf: undone, lighttpd and executor restarted"
+		cp "$local_conf.pristine" "$local_conf"
+		env "$@" "$SCRIPTS/stack.sh" restart lighttpd >>"$RESULTS/stack-restore.log" 2>&1 || true
+		env "$@" "$SCRIPTS/stack.sh" restart executor >>"$RESULTS/stack-restore.log" 2>&1 || true
+	fi
+	# (A supervised executor may be a second away from its restart.)
+	until env "$@" "$SCRIPTS/stack.sh" status all >/dev/null 2>&1 || ((++tries > 25)); do
+		sleep 0.2
+	done
+	if ((tries > 25)); then
+		fail "$test: left the stack partly down (started again)"
+		env "$@" "$SCRIPTS/stack.sh" start all >>"$RESULTS/stack-restore.log" 2>&1 ||
+			warn "the test stack does not start again: see tests/results/stack-restore.log"
+	fi
 }
 
 # run_integration LABEL VAR PORT BUILD: the integration and browser tests
@@ -310,18 +343,26 @@ run_integration() {
 	fi
 	read -ra envs <<<"$(stack_env "$var" "$port" "$build")"
 	envs+=("LAMBDA_TEST_KEY=$key")
+	# Only CI may restart the shared dockerd (tests/integration/test_faults_dockerd.py).
+	((CI_MODE)) && envs+=("LAMBDA_TEST_DOCKERD_RESTART=1")
 	for t in "${py[@]}"; do
 		name=${t##*/}
 		[[ -z $ONLY || $name =~ $ONLY ]] || continue
 		run_tap "$label/$name" env "${envs[@]}" /usr/bin/python3 -u "$t"
+		restore_stack "$label/$name" "${envs[@]}"
 	done
 	for t in "${js[@]}"; do
 		name=${t##*/}
 		[[ -z $ONLY || $name =~ $ONLY ]] || continue
 		run_tap "$label/browser/$name" env -C "$REPO" "${envs[@]}" node "$t"
+		restore_stack "$label/browser/$name" "${envs[@]}"
 	done
 	((${#py[@]} + ${#js[@]})) || fail "$label: no integration test found"
-	stop_stack "$var"
+	if ((KEEP)); then
+		log "--keep: the stack in ${var#"$REPO"/} stays up on port $port (scripts/down.sh with LAMBDA_VAR=$var)"
+	else
+		stop_stack "$var"
+	fi
 }
 
 # ================================================================ phases
@@ -420,8 +461,10 @@ main() {
 			pass
 			phase "asan unit"
 			find "$asan_build" -name '*.trs' -exec rm -f {} + 2>/dev/null || true
-			(asan_env "$REPO/var-test-asan" && make -C "$asan_build" -j2 check) \
-				>"$RESULTS/asan-unit.log" 2>&1 || true
+			# Reports go to each test's own .log here (no log_path).
+			ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:strict_string_checks=1 \
+				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+				make -C "$asan_build" -j2 check >"$RESULTS/asan-unit.log" 2>&1 || true
 			tally_trs asan-unit "$asan_build"
 			phase "asan integration"
 			asan_env "$REPO/var-test-asan"
@@ -434,6 +477,9 @@ main() {
 		fi
 	fi
 
+	if [[ -s $RESULTS/reliability.jsonl ]]; then
+		check "reliability report" /usr/bin/python3 "$REPO/tests/reliability-report.py"
+	fi
 	summary
 	if ((FAIL)); then
 		exit 1

@@ -31,6 +31,11 @@ grep -q '^sbx:' "$root/etc/passwd" ||
 grep -q '^sbx:' "$root/etc/group" || echo 'sbx:x:1000:' >>"$root/etc/group"
 grep -q '^sbx:' "$root/etc/shadow" || echo 'sbx:!:19000::::::' >>"$root/etc/shadow"
 
+# Debian byte-compiles only part of the stdlib at install: compile all of it now, so that no
+# container compiles (or, read-only, recompiles on every start) what its bootstrap imports.
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin chroot "$root" /usr/bin/python3 -m compileall -q -j 0 \
+	-x '/(test|tests|idle_test|lib2to3|tkinter|turtledemo)/' /usr/lib/python3.11 >/dev/null
+
 # Smoke test inside the new root before anything is published.
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin chroot "$root" /usr/bin/python3 -c 'import json, base64, traceback, importlib, io, signal'
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin chroot "$root" /usr/bin/node -e 'require("async_hooks").AsyncLocalStorage'

@@ -26,11 +26,15 @@ $CC $CFLAGS -o "$out/fuzz_zip" "$top/tests/fuzz/fuzz_zip.c" "$top/fcgi-app/zip.c
 
 # fuzz_router: request parsing and routing over the real route tables (so
 # every API module but main.c) and the JSON validation of a function body.
+api_src=
+for f in "$top"/fcgi-app/*.c; do
+	[ "${f##*/}" = main.c ] || api_src="$api_src $f"
+done
+api_cflags=$(pkg-config --cflags libmariadb)
+api_libs="$(pkg-config --libs libcjson libmariadb libcrypto zlib) -lm -pthread"
 # shellcheck disable=SC2086
-$CC $CFLAGS $(pkg-config --cflags libmariadb) -o "$out/fuzz_router" \
-	"$top/tests/fuzz/fuzz_router.c" $(ls "$top"/fcgi-app/*.c | grep -v '/main\.c$') \
-	$COMMON "$top/common/log.c" "$top/common/proto.c" \
-	$(pkg-config --libs libcjson libmariadb libcrypto zlib) -lm -pthread
+$CC $CFLAGS $api_cflags -o "$out/fuzz_router" "$top/tests/fuzz/fuzz_router.c" $api_src \
+	$COMMON "$top/common/log.c" "$top/common/proto.c" $api_libs
 
 if [ "${1:-}" = run ]; then
 	secs=${2:-60}

@@ -91,7 +91,7 @@ def case_result_cap_small(lang, b):
     r = b.invoke1(999)
     assert r["ok"] is False, r
     assert r["error"]["errorMessage"] == TOO_LARGE, r
-    assert r["error"]["errorType"] == "Function.ResponseSizeTooLarge", r
+    assert r["error"]["errorType"] == "Runtime.ResponseSizeTooLarge", r
 
 
 def case_result_cap_default(lang, b):

@@ -39,8 +39,10 @@ class Boot:
         self.frames = queue.Queue()
         self.stderr = bytearray()
         self.garbage = None  # set when the channel carried something that is not a frame
-        threading.Thread(target=self._read_frames, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._threads = [threading.Thread(target=self._read_frames, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for t in self._threads:
+            t.start()
 
     def _read_frames(self):
         out = self.p.stdout
@@ -134,11 +136,14 @@ class Boot:
         except BrokenPipeError:
             pass
         try:
-            return self.p.wait(timeout)
+            rc = self.p.wait(timeout)
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
             raise AssertionError("bootstrap did not exit after EOF")
+        for t in self._threads:  # all it wrote, stderr included, has been read
+            t.join(10)
+        return rc
 
     def kill(self):
         if self.p.poll() is None:

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -31,9 +32,23 @@ PY_SPIN = "import time\ndef handler(event, context):\n    time.sleep(5)\n    ret
 def figure(kind, **values):
     """Appends one figure (a JSON line) for the generated reliability report."""
     os.makedirs(RESULTS, exist_ok=True)
-    values.update(kind=kind, at=time.strftime("%Y-%m-%d %H:%M:%S"))
+    values.update(kind=kind, at=time.strftime("%Y-%m-%d %H:%M:%S"),
+                  build="asan" if "asan" in os.path.basename(h.VAR) else "release")
     with open(FIGURES, "a") as f:
         f.write(json.dumps(values) + "\n")
+    # headline figures for README's table (scripts/test.sh --update-readme)
+    if kind == "load":
+        print(f"# figure: {values['conns']} connections: admitted p99 = {values['p99_ms']:.0f} ms "
+              f"({values['ok']} x 2xx, {values['s429']} x 429, {values['s5xx']} x 5xx)")
+        print(f"# figure: {values['conns']} connections: records lost = "
+              f"{values['records_missing']}")
+    elif kind == "fault":
+        print(f"# figure: {values['name']}: records lost = {values['records_missing']} "
+              f"of {values['acknowledged']} acknowledged")
+    elif kind == "security":
+        print(f"# figure: {values['name']}: attempts = {values.get('tried', 0)} "
+              f"({values.get('failed', 0)} failed checks)")
+    sys.stdout.flush()
 
 
 # ---------------------------------------------------------------- database
@@ -145,7 +160,7 @@ class LoadRun:
         return [r for r in self.rows if pred(r)]
 
 
-def run_load(specs, conns, seconds, count, timeout=30):
+def run_load(specs, conns, seconds, count, timeout=30, rate=0):
     """Runs tests/load/lambda-load against the test stack with the requests
     SPECS (a list of (method, path, body-string)), round-robin."""
     binary = load_binary()
@@ -158,7 +173,8 @@ def run_load(specs, conns, seconds, count, timeout=30):
                 f.write(f"{m} {p} {b}\n")
         p = subprocess.run(
             [binary, "-p", str(h.PORT), "-c", str(conns), "-d", str(seconds), "-n", str(count),
-             "-s", spec_file, "-o", out_file, "-k", h.KEY, "-t", str(timeout)],
+             "-s", spec_file, "-o", out_file, "-k", h.KEY, "-t", str(timeout),
+             "-r", str(rate)],
             capture_output=True, text=True, timeout=seconds + timeout + 60,
             stdin=subprocess.DEVNULL)
         h.check(p.returncode == 0, f"lambda-load exited {p.returncode}: {p.stderr}")

@@ -5,6 +5,7 @@ accepted call (also when the executor dies mid-call), the invocation and
 metrics endpoints, and the journal's promises: a clean shutdown loses no
 record, and neither does a SIGKILL of the API after its 2xx answers."""
 
+import atexit
 import os
 import signal
 import sys
@@ -21,6 +22,8 @@ t = Tap()
 EXEC_SOCK = os.path.join(apistack.VAR, "run", "fake-executor.sock")
 os.makedirs(os.path.dirname(EXEC_SOCK), exist_ok=True)
 fake = FakeExecutor(EXEC_SOCK)
+# whatever happens below, lambda-api goes back to the stack's own executor
+atexit.register(apistack.up)
 api = Api(apistack.up(executor_socket=EXEC_SOCK))
 sfx = uuid.uuid4().hex[:8]
 PY = "def handler(event, context):\n    return event\n"
@@ -116,6 +119,9 @@ r = api.post(f"/api/functions/{die['id']}/invoke", {})
 t.ok(r.status == 503 and r.err().startswith("executor unavailable: "),
      "executor died mid-call: 503 executor unavailable", r)
 t.ok(wait_until(lambda: records(die["id"]) == 1), "died mid-call: one record")
+rid = r.headers.get("x-request-id", "")
+t.ok(wait_until(lambda: record_status(rid) == "internal"),
+     "died mid-call: X-Request-Id names the record", rid)
 t.eq(apistack.sql(f"SELECT status FROM invocations WHERE function_id = {die['id']}",
                   "lambda").strip(), "internal", "died mid-call: status internal")
 t.eq((records(busy["id"]), records(dock["id"])), (0, 0), "refused calls: no record")
@@ -220,5 +226,4 @@ t.ok(r.status == 503 and r.err().startswith("executor unavailable: ") and time.t
      "no executor: 503 executor unavailable, fast", r)
 r = api.get("/api/health", key=False)
 t.eq((r.status, r.json and r.json["executor"]["ok"]), (503, False), "health: executor down")
-apistack.up()  # back to the stack's own executor
 t.done()

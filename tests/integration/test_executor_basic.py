@@ -218,6 +218,26 @@ def test_sigkill_orphans(t, iso):
         ex.cleanup()
 
 
+def test_stray_sweep(t):
+    ex = Executor(executor__sweep_interval_s=2).start()
+    try:
+        fn = ex.function({"main.py": HELLO_PY})
+        r = ex.invoke(fn, {"name": "x"}, "docker")
+        # a container with our label that the executor does not know (as left
+        # behind by a removal that failed while dockerd was down)
+        st, body = docker_api("POST", "/containers/create", {
+            "Image": image_for("python"), "Cmd": ["true"],
+            "Labels": {"lambda.instance": ex.instance, "lambda.function": "999"},
+            "HostConfig": {"NetworkMode": "none"}})
+        stray = body["Id"] if st == 201 else None
+        t.ok(stray and wait_for(lambda: container_gone(stray), 15),
+             "a stray container with our label is swept within the interval")
+        t.ok(not container_gone(r["container"]) and ex.invoke(fn, {"name": "y"}, "docker").get("cold") is False,
+             "... and the pool's own containers are kept")
+    finally:
+        ex.cleanup()
+
+
 def main():
     require_stack()
     t = Tap()
@@ -231,6 +251,7 @@ def main():
     finally:
         ex.cleanup()
     test_docker_unavailable(t)
+    test_stray_sweep(t)
     test_sigterm(t, isolations()[0])
     test_sigkill_orphans(t, isolations()[-1])
     t.done()

@@ -112,8 +112,13 @@ try:
 finally:
     h.stack("stop", "all")
     for d in DIRS:
-        while mounted(d):
-            subprocess.run(["umount", d], capture_output=True)
+        for _ in range(20):
+            if not mounted(d):
+                break
+            if subprocess.run(["umount", d], capture_output=True).returncode != 0:
+                time.sleep(0.5)
+        if mounted(d):
+            subprocess.run(["umount", "-l", d], capture_output=True)
     h.stack("start", "all")
     relib.wait_healthy(30)
 t.done()

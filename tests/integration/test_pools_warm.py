@@ -6,7 +6,8 @@ failing item, a timeout inside a batch."""
 import threading
 import time
 
-from executor_client import (Executor, Tap, container_gone, isolations, require_stack, wait_for)
+from executor_client import (Executor, Tap, container_gone, image_exists, image_for, isolations,
+                             require_stack, wait_for)
 
 ECHO = ("import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n"
         "    while event.get('spin'):\n        pass\n"
@@ -178,6 +179,28 @@ def test_batch(t, ex, iso):
     t.ok(batch[0]["queue_ms"] > batch[-1]["queue_ms"], "%s: queue_ms per item" % iso)
 
 
+NODE_SLEEP = ("exports.handler = async (event) => {\n"
+              "  await new Promise((r) => setTimeout(r, event.ms));\n  return event;\n};\n")
+
+
+def test_node_batch_concurrent(t, ex, iso):
+    if not image_exists(image_for("javascript")):
+        t.skip("%s: node batch items run concurrently" % iso, "image %s missing" % image_for("javascript"))
+        return
+    fn = ex.function({"index.js": NODE_SLEEP}, runtime="javascript", concurrency=1, timeout_ms=5000)
+    ex.invoke(fn, {"ms": 0}, iso)
+    t0 = time.time()
+    out = concurrent(ex, fn, [{"ms": 600, "i": 0}] + [{"ms": 400, "i": i} for i in range(1, 4)], iso, gap=0.03)
+    batch = out[1:]
+    ends = [r["_elapsed"] for r in batch]
+    t.ok(all(r.get("batch_size") == 3 and r.get("status") == "success" for r in batch)
+         and [r.get("result", {}).get("i") for r in batch] == [1, 2, 3],
+         "%s: node: 3 queued calls as one batch, each its own result" % iso, batch)
+    # sequentially the last would end 0.8 s after the first; concurrently together
+    t.ok(max(ends) - min(ends) < 0.3 and time.time() - t0 < 1.6,
+         "%s: node runs the items of a batch concurrently (ends %s)" % (iso, ["%.2f" % e for e in ends]))
+
+
 def test_batch_timeout(t, ex, iso):
     fn = ex.function({"main.py": ECHO}, concurrency=1, timeout_ms=2000)
     ex.invoke(fn, {}, iso)
@@ -204,6 +227,33 @@ def test_batch_timeout(t, ex, iso):
          "%s: the container of the timeout is removed" % iso)
 
 
+def test_concurrent_clients(t, ex, iso, clients=32, calls=20):
+    fn = ex.function({"main.py": "def handler(event, context):\n    return event\n"})
+    bad = []
+    sizes = set()
+    lock = threading.Lock()
+
+    def worker(k):
+        c = ex.client()
+        try:
+            for i in range(calls):
+                r = ex.invoke(fn, {"k": k, "i": i}, iso, client=c)
+                with lock:
+                    sizes.add(r.get("batch_size"))
+                    if r.get("status") != "success" or r.get("result") != {"k": k, "i": i}:
+                        bad.append(r)
+        finally:
+            c.close()
+    ths = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(120)
+    t.ok(not bad, "%s: %d clients x %d calls: every call gets its own result" % (iso, clients, calls),
+         bad[:3])
+    t.ok(max(s for s in sizes if s) > 1, "%s: ... and some ran in batches (sizes %s)" % (iso, sorted(sizes)))
+
+
 def main():
     require_stack()
     t = Tap()
@@ -214,7 +264,9 @@ def main():
     try:
         for iso in isos:
             test_batch(t, ex, iso)
+            test_node_batch_concurrent(t, ex, iso)
             test_batch_timeout(t, ex, iso)
+        test_concurrent_clients(t, ex, isos[0])
         test_tenancy(t, ex, isos[-1])
         test_versions_and_drain(t, ex, isos[0])
     finally:

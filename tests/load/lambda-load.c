@@ -12,7 +12,9 @@
  * on stdout as one JSON object.
  *
  * Usage: lambda-load -p PORT -c CONNS -d SECONDS -n COUNT -s SPECFILE
- *                    -o OUTFILE [-k KEY] [-t TIMEOUT]
+ *                    -o OUTFILE [-k KEY] [-t TIMEOUT] [-r RATE]
+ * -r: start at most RATE requests per second on average (0: as fast as the
+ * connections allow), for gentle long runs such as the soak.
  */
 #include <config.h>
 
@@ -33,6 +35,7 @@
 #define RESP_MAX   (8 * 1024 * 1024) /* a response bigger than this is an error */
 #define SPECS_MAX  64
 #define HEADER_MAX 65536
+#define KEEPALIVE_REUSE_MS 2000 /* reconnect rather than reuse a connection idle this long */
 
 struct spec {
 	char *method;
@@ -58,12 +61,13 @@ struct conn {
 	char *rbuf; /* response bytes read so far */
 	size_t r_len, r_cap;
 	double t0; /* when the request was first written (ms, monotonic) */
+	double idle_since; /* when the last answer was read (keep-alive reuse) */
 	int connecting;
 };
 
 struct opts {
 	int port, conns;
-	double duration_s, timeout_s;
+	double duration_s, timeout_s, rate;
 	long count;
 	const char *spec_file, *out_file, *key;
 };
@@ -359,6 +363,10 @@ static void fail_request(struct conn *c, const char *why)
 
 static void start_request(struct conn *c, const struct opts *o)
 {
+	/* lighttpd closes keep-alive connections idle for 5 s: a request
+	 * written as it does so would fail though the server is fine */
+	if (c->fd >= 0 && now_ms() - c->idle_since > KEEPALIVE_REUSE_MS)
+		conn_close(c);
 	c->idx = issued++;
 	c->spec = (int)(c->idx % nspecs);
 	c->req = build_request(&specs[c->spec], o->key, &c->req_len);
@@ -435,6 +443,7 @@ static void on_readable(struct conn *c)
 		return;
 	}
 	record(c, status, rid, ra, err);
+	c->idle_since = now_ms();
 	free(c->req);
 	c->req = NULL;
 	c->idx = -1;
@@ -463,7 +472,7 @@ static double pct(double p)
 static void usage(void)
 {
 	fprintf(stderr, "usage: lambda-load -p PORT -c CONNS -d SECONDS -n COUNT -s SPECFILE "
-	                "-o OUTFILE [-k KEY] [-t TIMEOUT]\n");
+	                "-o OUTFILE [-k KEY] [-t TIMEOUT] [-r RATE]\n");
 	exit(2);
 }
 
@@ -472,7 +481,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	int ch;
 
 	*o = (struct opts){.conns = 32, .duration_s = 10, .count = 100000, .timeout_s = 30};
-	while ((ch = getopt(argc, argv, "p:c:d:n:s:o:k:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:c:d:n:s:o:k:t:r:")) != -1) {
 		switch (ch) {
 		case 'p':
 			o->port = (int)strtol(optarg, NULL, 10);
@@ -498,6 +507,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 't':
 			o->timeout_s = strtod(optarg, NULL);
 			break;
+		case 'r':
+			o->rate = strtod(optarg, NULL);
+			break;
 		default:
 			usage();
 		}
@@ -517,11 +529,13 @@ static void run(const struct opts *o, struct conn *cs)
 	for (;;) {
 		double t = now_ms();
 		int more = t < stop_at && issued < o->count;
+		/* the rate limit: no more starts than RATE x elapsed seconds */
+		long allowed = o->rate > 0 ? (long)((t - start) / 1e3 * o->rate) + 1 : o->count;
 
 		inflight = 0;
 		for (int i = 0; i < o->conns; i++) {
 			struct conn *c = &cs[i];
-			if (c->state == CONN_IDLE && more && issued < o->count)
+			if (c->state == CONN_IDLE && more && issued < o->count && issued < allowed)
 				start_request(c, o);
 			if (c->state != CONN_IDLE) {
 				if (t - c->t0 > o->timeout_s * 1e3)

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -102,6 +104,62 @@ static void test_append_lines_and_locks(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A short write (disk full; here RLIMIT_FSIZE) fails the append and leaves no
+ * torn line behind: the next record appended is whole and parses. */
+static void test_short_write_leaves_no_torn_line(void **state)
+{
+	char dir[] = "/tmp/test_journal_XXXXXX", path[128];
+	struct journal *j;
+	struct err *e = NULL;
+	cJSON *rec = cJSON_CreateObject();
+	cJSON **recs;
+	struct rlimit old, lim;
+	char *data, big[300];
+	size_t len;
+	int n, bad;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	j = journal_open(dir, &e);
+	assert_non_null(j);
+	cJSON_AddStringToObject(rec, "request_id", "r1");
+	assert_int_equal(journal_append(j, rec, &e), 0);
+	snprintf(path, sizeof(path), "%s/api-%d-a.jnl", dir, (int)getpid());
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cJSON_AddStringToObject(rec, "logs", big);
+	cJSON_ReplaceItemInObject(rec, "request_id", cJSON_CreateString("r2"));
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 100; /* r1 is ~20 bytes: r2 is cut short */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(journal_append(j, rec, &e), -1);
+	assert_non_null(e);
+	err_free(&e);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+
+	cJSON_DeleteItemFromObject(rec, "logs");
+	cJSON_ReplaceItemInObject(rec, "request_id", cJSON_CreateString("r3"));
+	assert_int_equal(journal_append(j, rec, &e), 0);
+	cJSON_Delete(rec);
+	data = slurp(path, &len);
+	journal_parse(data, len, &recs, &n, &bad);
+	assert_int_equal(bad, 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(cJSON_GetObjectItem(recs[0], "request_id")->valuestring, "r1");
+	assert_string_equal(cJSON_GetObjectItem(recs[1], "request_id")->valuestring, "r3");
+	journal_recs_free(recs, n);
+	free(data);
+	journal_close(j, 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/api-%d-b.jnl", dir, (int)getpid());
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_record_mapping(void **state)
 {
 	struct function fn;
@@ -189,6 +247,7 @@ int main(void)
 	    cmocka_unit_test(test_parse),          cmocka_unit_test(test_append_lines_and_locks),
 	    cmocka_unit_test(test_record_mapping), cmocka_unit_test(test_utf8_clean),
 	    cmocka_unit_test(test_error_mapping),
+	    cmocka_unit_test(test_short_write_leaves_no_torn_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -520,7 +520,7 @@ function resultFrame(fn, item, err, result) {
     }
   }
   if (!err && Buffer.byteLength(json, 'utf8') > fn.resultCap) {
-    err = errorObj(RESPONSE_TOO_LARGE, 'Function.ResponseSizeTooLarge');
+    err = errorObj(RESPONSE_TOO_LARGE, 'Runtime.ResponseSizeTooLarge');
   }
   const [logs, truncated] = item.capture.logs.text();
   const tail = {

@@ -13,17 +13,14 @@ Two handler styles:
         __main__ with sys.argv = [file, *args] on every call. output = what it printed.
 """
 
-import ast
-import base64
-import datetime
+# Only what every start needs is imported here (cold starts pay for each module); ast, base64,
+# tempfile and traceback are imported where they are used.
 import io
 import json
 import os
 import struct
 import sys
 import time
-import traceback
-import uuid
 
 MAX_IN_FRAME = 256 * 1024 * 1024
 DEFAULT_LOG_CAP = 1024 * 1024
@@ -200,7 +197,7 @@ class LambdaContext:
         )
         self.log_group_name = "/aws/lambda/" + name
         self.log_stream_name = "%s/[%s]%s" % (
-            datetime.date.today().strftime("%Y/%m/%d"),
+            time.strftime("%Y/%m/%d"),
             version,
             _STREAM_ID,
         )
@@ -212,7 +209,7 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-_STREAM_ID = uuid.uuid4().hex
+_STREAM_ID = os.urandom(16).hex()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,6 +238,8 @@ _SELF = os.path.abspath(__file__)
 
 def _trace_of(tb):
     """AWS-style stackTrace: formatted frames, without the bootstrap's and importlib's."""
+    import traceback
+
     frames = [
         f
         for f in traceback.extract_tb(tb)
@@ -257,7 +256,10 @@ def _syntax_error(e, modname):
 
 
 def _write_files(files):
-    root = __import__("tempfile").mkdtemp(prefix="task-")
+    import base64
+    import tempfile
+
+    root = tempfile.mkdtemp(prefix="task-")
     for f in files:
         if not isinstance(f, dict) or not isinstance(f.get("path"), str):
             raise InitError("files[]: each entry needs a string path", "Runtime.InvalidCodeFile")
@@ -329,6 +331,7 @@ def _load_aws(fn, handler, task_dir):
 
 
 def _load_seed(fn, handler, task_dir):
+    import ast
     import importlib.util
 
     path = os.path.join(task_dir, handler)
@@ -547,7 +550,7 @@ def _result_json(fn, result):
             return None, None
         return None, error_obj("Unable to marshal response: %s" % e, "Runtime.MarshalError")
     if len(data.encode("utf-8", "surrogatepass")) > fn.result_cap:
-        return None, error_obj(RESPONSE_TOO_LARGE, "Function.ResponseSizeTooLarge")
+        return None, error_obj(RESPONSE_TOO_LARGE, "Runtime.ResponseSizeTooLarge")
     return result, None
 
 
