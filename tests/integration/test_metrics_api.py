@@ -233,8 +233,8 @@ def _():
 
 @t.test("executor down: pools 503, stats still 200 with executor.ok false, /metrics executor_up 0")
 def _():
-    h.stack("stop", "executor")
     try:
+        h.stack("stop", "executor")
         st, _, body = get("/api/pools")
         h.check_eq(st, 503, "pools status")
         h.check(body["error"]["message"].startswith("executor unavailable"), f"{body!r}")
