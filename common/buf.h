@@ -9,10 +9,10 @@
 #include "err.h"
 
 struct buf {
-	char *data;  /* NUL-terminated when len > 0 (a spare byte is kept) */
-	size_t len;  /* bytes used, not counting the NUL */
-	size_t cap;  /* bytes allocated */
-	size_t max;  /* hard maximum of len */
+	char *data; /* NUL-terminated when len > 0 (a spare byte is kept) */
+	size_t len; /* bytes used, not counting the NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* hard maximum of len */
 };
 
 /* Initialises b empty with the given hard maximum (no allocation yet). */
@@ -21,7 +21,7 @@ void buf_init(struct buf *b, size_t max);
  * is returned: the buffer keeps what it had. */
 int buf_append(struct buf *b, const void *p, size_t n, struct err **e);
 int buf_appendf(struct buf *b, struct err **e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Appends as much of p as fits; returns the number of bytes dropped. */
 size_t buf_append_trunc(struct buf *b, const void *p, size_t n);
 void buf_reset(struct buf *b);

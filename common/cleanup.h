@@ -46,13 +46,13 @@ static inline void cleanup_cjson_strp(char **s)
 		cJSON_free(*s);
 }
 
-#define _cleanup_(f)         __attribute__((cleanup(f)))
-#define _cleanup_free_       _cleanup_(cleanup_freep)
-#define _cleanup_close_      _cleanup_(cleanup_closep)
-#define _cleanup_fclose_     _cleanup_(cleanup_fclosep)
-#define _cleanup_closedir_   _cleanup_(cleanup_closedirp)
-#define _cleanup_cjson_      _cleanup_(cleanup_cjsonp)
-#define _cleanup_cjson_str_  _cleanup_(cleanup_cjson_strp)
+#define _cleanup_(f)        __attribute__((cleanup(f)))
+#define _cleanup_free_      _cleanup_(cleanup_freep)
+#define _cleanup_close_     _cleanup_(cleanup_closep)
+#define _cleanup_fclose_    _cleanup_(cleanup_fclosep)
+#define _cleanup_closedir_  _cleanup_(cleanup_closedirp)
+#define _cleanup_cjson_     _cleanup_(cleanup_cjsonp)
+#define _cleanup_cjson_str_ _cleanup_(cleanup_cjson_strp)
 
 #define TAKE_PTR(p)                                                                                \
 	({                                                                                         \

@@ -11,19 +11,19 @@
 
 /* Error codes: what the boundary maps to an HTTP status or a protocol reply. */
 enum err_code {
-	ERR_INTERNAL = 1,  /* a bug or an unexpected failure: 500 */
-	ERR_INVALID,       /* bad input from the caller: 400 */
-	ERR_NOT_FOUND,     /* 404 */
-	ERR_CONFLICT,      /* 409 */
-	ERR_TOO_LARGE,     /* 413 */
-	ERR_UNAUTHORIZED,  /* 401 */
-	ERR_FORBIDDEN,     /* 403 */
-	ERR_METHOD,        /* 405 */
-	ERR_TOO_MANY,      /* 429 */
-	ERR_UNAVAILABLE,   /* a dependency is down: 503 */
-	ERR_TIMEOUT,       /* a deadline passed */
-	ERR_PROTO,         /* a malformed frame or message */
-	ERR_IO,            /* a system call failed (errno kept in the message) */
+	ERR_INTERNAL = 1, /* a bug or an unexpected failure: 500 */
+	ERR_INVALID,      /* bad input from the caller: 400 */
+	ERR_NOT_FOUND,    /* 404 */
+	ERR_CONFLICT,     /* 409 */
+	ERR_TOO_LARGE,    /* 413 */
+	ERR_UNAUTHORIZED, /* 401 */
+	ERR_FORBIDDEN,    /* 403 */
+	ERR_METHOD,       /* 405 */
+	ERR_TOO_MANY,     /* 429 */
+	ERR_UNAVAILABLE,  /* a dependency is down: 503 */
+	ERR_TIMEOUT,      /* a deadline passed */
+	ERR_PROTO,        /* a malformed frame or message */
+	ERR_IO,           /* a system call failed (errno kept in the message) */
 };
 
 struct err {
@@ -37,7 +37,8 @@ struct err {
 int err_set(struct err **e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Like err_set, with ": <strerror(errno)>" appended. */
-int err_setsys(struct err **e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int err_setsys(struct err **e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Prepends context to an existing error: "<context>: <old message>".
  * Returns -1.  Does nothing if e or *e is NULL. */

@@ -40,7 +40,7 @@ static void log_vemit(int level, int errnum, const char *func, const char *fmt, 
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s[%d] %s %s: ", ts.tv_nsec / 1000000,
-		     log_name, (int)getpid(), level_names[level], func);
+	             log_name, (int)getpid(), level_names[level], func);
 	if (r > 0)
 		n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

@@ -16,9 +16,9 @@ void log_init(const char *name, int level);
 int log_level_parse(const char *word);
 
 void log_emit(int level, int with_errno, const char *func, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 void log_fatal(int with_errno, const char *func, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4), noreturn));
+    __attribute__((format(printf, 3, 4), noreturn));
 
 #define LOG_AT(lvl, en, ...)                                                                       \
 	do {                                                                                       \

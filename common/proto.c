@@ -12,8 +12,8 @@
 #include "xalloc.h"
 
 static const char *const type_names[] = {
-	"UNKNOWN", "INVOKE", "RESULT", "POOLS", "POOLS_REPLY", "DRAIN",
-	"DRAIN_REPLY", "PING", "PONG", "STATS", "STATS_REPLY", "ERROR",
+    "UNKNOWN",     "INVOKE", "RESULT", "POOLS", "POOLS_REPLY", "DRAIN",
+    "DRAIN_REPLY", "PING",   "PONG",   "STATS", "STATS_REPLY", "ERROR",
 };
 
 const char *proto_type_name(int type)
@@ -50,14 +50,14 @@ int proto_hdr_decode(const uint8_t in[PROTO_HDR_SIZE], struct proto_hdr *h, stru
 		t.request_id = (t.request_id << 8) | in[8 + i];
 	if (t.version != PROTO_VERSION)
 		return err_set(e, ERR_PROTO, "protocol version %u, expected %u", t.version,
-			       PROTO_VERSION);
+		               PROTO_VERSION);
 	if (t.type < 1 || t.type > PROTO_TYPE_MAX)
 		return err_set(e, ERR_PROTO, "unknown frame type %u", t.type);
 	if (t.flags != 0)
 		return err_set(e, ERR_PROTO, "unknown frame flags 0x%x", t.flags);
 	if (t.length > PROTO_MAX_PAYLOAD)
 		return err_set(e, ERR_PROTO, "frame of %u bytes exceeds the limit of %u", t.length,
-			       PROTO_MAX_PAYLOAD);
+		               PROTO_MAX_PAYLOAD);
 	*h = t;
 	return 0;
 }
@@ -80,14 +80,14 @@ static int write_all(int fd, const void *p, size_t n, struct err **e)
 }
 
 int proto_write(int fd, uint8_t type, uint64_t request_id, const char *payload, size_t len,
-		struct err **e)
+                struct err **e)
 {
 	struct proto_hdr h = {PROTO_VERSION, type, 0, (uint32_t)len, request_id};
 	uint8_t hdr[PROTO_HDR_SIZE];
 
 	if (len > PROTO_MAX_PAYLOAD)
 		return err_set(e, ERR_TOO_LARGE, "frame of %zu bytes exceeds the limit of %u", len,
-			       PROTO_MAX_PAYLOAD);
+		               PROTO_MAX_PAYLOAD);
 	proto_hdr_encode(&h, hdr);
 	/* Small frames go out in one write so that the peer sees them whole. */
 	if (len <= 4096) {
@@ -137,8 +137,9 @@ static int read_all(int fd, void *p, size_t n, long long deadline, int first, st
 			return err_setsys(e, ERR_IO, "read");
 		}
 		if (r == 0)
-			return err_set(e, ERR_IO, first && got == 0 ? "connection closed"
-								  : "connection closed mid-frame");
+			return err_set(e, ERR_IO,
+			               first && got == 0 ? "connection closed"
+			                                 : "connection closed mid-frame");
 		got += (size_t)r;
 	}
 	return 0;

@@ -18,8 +18,8 @@
 
 #include "err.h"
 
-#define PROTO_VERSION     1
-#define PROTO_HDR_SIZE    16
+#define PROTO_VERSION  1
+#define PROTO_HDR_SIZE 16
 /* 6 MB result + 1 MiB logs + JSON escaping overhead fit comfortably. */
 #define PROTO_MAX_PAYLOAD (16u * 1024 * 1024)
 
@@ -57,7 +57,7 @@ const char *proto_type_name(int type);
 /* Writes one whole frame to a blocking fd (retries short writes and EINTR).
  * ERR_IO on failure (the peer is gone), ERR_TOO_LARGE if len is too big. */
 int proto_write(int fd, uint8_t type, uint64_t request_id, const char *payload, size_t len,
-		struct err **e);
+                struct err **e);
 /* Reads one whole frame from a blocking fd.  On success *h is filled and
  * *payload is a newly allocated NUL-terminated buffer of h->length bytes
  * that the caller frees.  timeout_ms < 0 waits forever; otherwise ERR_TIMEOUT

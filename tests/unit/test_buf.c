@@ -61,9 +61,9 @@ static void test_appendf_grows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_limit_pair),
-		cmocka_unit_test(test_trunc_and_take),
-		cmocka_unit_test(test_appendf_grows),
+	    cmocka_unit_test(test_limit_pair),
+	    cmocka_unit_test(test_trunc_and_take),
+	    cmocka_unit_test(test_appendf_grows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,10 +50,11 @@ static void test_rejects_bad_headers(void **state)
 	(void)state;
 	expect_bad((struct proto_hdr){2, PROTO_INVOKE, 0, 0, 1}, "version");
 	expect_bad((struct proto_hdr){PROTO_VERSION, 0, 0, 0, 1}, "unknown frame type");
-	expect_bad((struct proto_hdr){PROTO_VERSION, PROTO_TYPE_MAX + 1, 0, 0, 1}, "unknown frame type");
+	expect_bad((struct proto_hdr){PROTO_VERSION, PROTO_TYPE_MAX + 1, 0, 0, 1},
+	           "unknown frame type");
 	expect_bad((struct proto_hdr){PROTO_VERSION, PROTO_PING, 1, 0, 1}, "flags");
 	expect_bad((struct proto_hdr){PROTO_VERSION, PROTO_PING, 0, PROTO_MAX_PAYLOAD + 1, 1},
-		   "exceeds");
+	           "exceeds");
 }
 
 static void test_limit_pair(void **state)
@@ -130,11 +131,9 @@ static void test_truncated_frame(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_header),
-		cmocka_unit_test(test_rejects_bad_headers),
-		cmocka_unit_test(test_limit_pair),
-		cmocka_unit_test(test_socket_roundtrip),
-		cmocka_unit_test(test_truncated_frame),
+	    cmocka_unit_test(test_roundtrip_header), cmocka_unit_test(test_rejects_bad_headers),
+	    cmocka_unit_test(test_limit_pair),       cmocka_unit_test(test_socket_roundtrip),
+	    cmocka_unit_test(test_truncated_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
