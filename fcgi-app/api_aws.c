@@ -440,7 +440,7 @@ static int map_config(const cJSON *in, cJSON *ours, struct aws_cfg *c, struct re
 static int map_zip(const cJSON *code, cJSON *ours, struct reply *rep)
 {
 	const cJSON *zip = cJSON_GetObjectItemCaseSensitive(code, "ZipFile");
-	size_t n;
+	size_t n, pad = 0;
 
 	if (cJSON_GetObjectItemCaseSensitive(code, "S3Bucket") != NULL ||
 	    cJSON_GetObjectItemCaseSensitive(code, "ImageUri") != NULL) {
@@ -453,9 +453,12 @@ static int map_zip(const cJSON *code, cJSON *ours, struct reply *rep)
 			  "ZipFile: required (the base64 bytes of a zip archive)");
 		return -1;
 	}
-	/* 4 base64 characters carry 3 bytes: refuse before decoding anything. */
+	/* 4 base64 characters carry 3 bytes, less the padding: the exact size,
+	 * known before decoding anything */
 	n = strlen(zip->valuestring);
-	if (n / 4 * 3 > ZIP_MAX_ZIPPED + 2) {
+	if (n >= 4 && zip->valuestring[n - 1] == '=')
+		pad = zip->valuestring[n - 2] == '=' ? 2 : 1;
+	if (n / 4 * 3 - pad > ZIP_MAX_ZIPPED) {
 		aws_error(rep, 413, "RequestEntityTooLargeException",
 			  "Zipped size must be at most %llu bytes", ZIP_MAX_ZIPPED);
 		return -1;
@@ -484,10 +487,14 @@ static void fail_code(struct reply *rep, struct err **e)
 	}
 }
 
+/* The AWS API takes AWS's package size (50 MB zipped, checked exactly by
+ * map_zip), whatever api.max_code_bytes allows /api's source text. */
 static struct fn_limits fn_lim(void)
 {
 	struct fn_limits l = {(size_t)app->cfg.max_code_bytes, (size_t)app->cfg.max_env_bytes};
 
+	if (l.max_code_bytes < ZIP_MAX_ZIPPED)
+		l.max_code_bytes = ZIP_MAX_ZIPPED;
 	return l;
 }
 

@@ -98,7 +98,7 @@ static void fn_invoke(struct request *req, struct reply *rep)
 	if (api_load_function(req, rep, 0, &fn) < 0)
 		return;
 	memset(&out, 0, sizeof(out));
-	ir = (struct invoke_req){&fn, iso, event, NULL, "api"};
+	ir = (struct invoke_req){&fn, iso, event, NULL, "api", NULL};
 	if (invoke_run(req->w, &ir, &out, &retry, &e) < 0) {
 		function_free(&fn);
 		answer_failure(rep, &e, retry);
@@ -193,7 +193,7 @@ static void fn_execute(struct request *req, struct reply *rep)
 		return;
 	}
 	memset(&out, 0, sizeof(out));
-	ir = (struct invoke_req){&fn, iso, NULL, args, "seed"};
+	ir = (struct invoke_req){&fn, iso, NULL, args, "seed", NULL};
 	if (invoke_run(req->w, &ir, &out, &retry, &e) < 0) {
 		function_free(&fn);
 		answer_failure(rep, &e, retry);

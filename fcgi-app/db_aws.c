@@ -28,8 +28,6 @@ static const char SQL_AWS_META_PUT[] =
 	"INSERT INTO aws_functions (function_id, aws_runtime, role, description) "
 	"VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE aws_runtime = VALUES(aws_runtime), "
 	"role = VALUES(role), description = VALUES(description)";
-static const char SQL_AWS_URL_AUTH[] = "UPDATE functions SET url_auth = ? WHERE id = ?";
-static const char SQL_AWS_FN_EXISTS[] = "SELECT id FROM functions WHERE id = ?";
 
 static char *dup_or_null(const char *s)
 {
@@ -125,30 +123,6 @@ int db_aws_meta_put(struct db *db, long long function_id, const char *aws_runtim
 				DBP_STR(description)};
 
 	return db_exec(db, SQL_AWS_META_PUT, p, 4, NULL, NULL, e);
-}
-
-static int any_row(const struct db_row *r, void *arg)
-{
-	(void)r;
-	(void)arg;
-	return 1;
-}
-
-int db_aws_url_auth_set(struct db *db, long long function_id, const char *url_auth,
-			struct err **e)
-{
-	struct db_param p[2] = {DBP_STR(url_auth), DBP_I64(function_id)};
-	int rc;
-
-	if (db_exec(db, SQL_AWS_URL_AUTH, p, 2, NULL, NULL, e) < 0)
-		return -1;
-	/* affected rows is 0 when the value did not change: ask instead */
-	rc = db_query(db, SQL_AWS_FN_EXISTS, &p[1], 1, any_row, NULL, e);
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
-		return err_set(e, ERR_NOT_FOUND, "no function with id %lld", function_id);
-	return 0;
 }
 
 /* ============================================================ event queue */

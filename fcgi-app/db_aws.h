@@ -43,10 +43,6 @@ int db_aws_fn_list(struct db *db, long long after_id, int limit, db_aws_fn_cb fn
 int db_aws_meta_put(struct db *db, long long function_id, const char *aws_runtime,
 		    const char *role, const char *description, struct err **e);
 
-/* Sets a function's url_auth ("none" | "key").  ERR_NOT_FOUND when none. */
-int db_aws_url_auth_set(struct db *db, long long function_id, const char *url_auth,
-			struct err **e);
-
 /* ---- the event queue */
 
 struct aws_event {

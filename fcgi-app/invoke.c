@@ -236,7 +236,11 @@ int invoke_run(struct worker *w, const struct invoke_req *req, struct invoke_out
 	int type = 0, sent = 0;
 	double t0;
 
-	if (crypt_uuid4(rid, e) < 0 || ensure_code(w, req->fn, &code_dir, e) < 0)
+	if (req->request_id != NULL)
+		snprintf(rid, sizeof(rid), "%s", req->request_id);
+	else if (crypt_uuid4(rid, e) < 0)
+		return -1;
+	if (ensure_code(w, req->fn, &code_dir, e) < 0)
 		return -1;
 	cJSON_AddStringToObject(msg, "request_id", rid);
 	cJSON_AddItemToObject(msg, "function", function_payload(req->fn, code_dir));

@@ -17,6 +17,7 @@ struct invoke_req {
 	cJSON *event;              /* any JSON value; NULL = {} (borrowed) */
 	cJSON *args;               /* seed style: array, or NULL (borrowed) */
 	const char *source;        /* "api" | "aws" | "url" | "seed" | "event" */
+	const char *request_id;    /* NULL: a new UUID; else this one (the event queue's) */
 };
 
 struct invoke_out {

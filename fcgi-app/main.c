@@ -23,9 +23,11 @@
 #include "auth.h"
 #include "buf.h"
 #include "cleanup.h"
+#include "code_store.h"
 #include "conf.h"
 #include "db.h"
 #include "db_core.h"
+#include "event_queue.h"
 #include "exec_client.h"
 #include "journal.h"
 #include "log.h"
@@ -33,6 +35,7 @@
 #include "request.h"
 #include "router.h"
 #include "xalloc.h"
+#include "zip.h"
 
 #define SHUTDOWN_FLUSH_MS 5000
 
@@ -189,6 +192,7 @@ static int serve_forever(void)
 	struct err *e = NULL;
 	int sig = 0, n = app->cfg.threads;
 
+	code_zip_unpack = zip_unpack_dir; /* zip code is unpacked by zip.c */
 	if (make_dirs(&app->cfg, &e) < 0 || auth_master_load(app->cfg.master_key, 1,
 							      app->master_key, &e) < 0)
 		fatalx("%s", err_msg(e));
@@ -207,6 +211,9 @@ static int serve_forever(void)
 	signal(SIGPIPE, SIG_IGN);
 	if (journal_start_writer(app->journal, &app->cfg, &e) < 0)
 		fatalx("%s", err_msg(e));
+	/* Event invocations queued in MariaDB run from here (event_queue.h). */
+	if (event_queue_start(&e) < 0)
+		fatalx("%s", err_msg(e));
 	workers = xcalloc((size_t)n, sizeof(*workers));
 	tids = xcalloc((size_t)n, sizeof(*tids));
 	for (int i = 0; i < n; i++) {
@@ -224,6 +231,7 @@ static int serve_forever(void)
 	shutdown(0, SHUT_RDWR);
 	for (int i = 0; i < n; i++)
 		pthread_join(tids[i], NULL);
+	event_queue_stop();
 	journal_close(app->journal, SHUTDOWN_FLUSH_MS);
 	app->journal = NULL;
 	free(workers);

@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include "api.h"
+#include "api_aws.h"
 #include "router.h"
 
 const struct route_table *const router_tables[] = {
@@ -12,5 +13,7 @@ const struct route_table *const router_tables[] = {
 	&api_invoke_routes,
 	&api_invocations_routes,
 	&api_metrics_routes,
+	&api_aws_routes,
+	&api_fnurl_routes,
 };
 const size_t router_ntables = sizeof(router_tables) / sizeof(router_tables[0]);

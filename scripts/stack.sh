@@ -148,7 +148,7 @@ mariadb_start() {
 			--log-error="$LOGDIR/mysql.err" --tmpdir="$VAR/tmp" \
 			--innodb_flush_log_at_trx_commit=1 \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-			--max-connections=512
+			--max-connections=512 --max-allowed-packet=128M
 		pid=$SPAWNED_PID
 		echo "$pid" >"$MYSQL_PID"
 		deadline=$((SECONDS + 60))

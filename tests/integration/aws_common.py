@@ -109,6 +109,33 @@ def bomb_zip(size):
     return b.getvalue()
 
 
+def stored_zip_of_size(total):
+    """A valid zip of exactly `total` bytes: one stored entry of random
+    bytes (incompressible, so the size is what the archive weighs)."""
+    def build(n):
+        b = io.BytesIO()
+        with zipfile.ZipFile(b, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("blob.bin", os.urandom(n))
+        return b.getvalue()
+
+    overhead = len(build(0))
+    data = build(total - overhead)
+    assert len(data) == total, (len(data), total)
+    return data
+
+
+def crc_corrupt_zip():
+    """A zip whose directory is sound (Python's zipfile and the aws CLI
+    accept it) but whose data fails its CRC-32."""
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("lambda_function.py", PY_HANDLER)
+    data = bytearray(b.getvalue())
+    i = data.index(b"def lambda_handler")
+    data[i] ^= 0x20
+    return bytes(data)
+
+
 def sha256_b64(data):
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
