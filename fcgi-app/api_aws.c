@@ -587,6 +587,12 @@ static void aws_create(struct request *req, struct reply *rep)
 	function_free(&f);
 	if (db_aws_meta_put(req->w->db, id, c.runtime, c.role != NULL ? c.role : DEFAULT_ROLE,
 	                    c.description != NULL ? c.description : "", &e) < 0) {
+		struct err *e2 = NULL;
+		/* no half-made function: the row goes with its AWS fields */
+		if (db_fn_delete(req->w->db, id, &e2) < 0) {
+			log_warnx("function %lld left without AWS fields: %s", id, err_msg(e2));
+			err_free(&e2);
+		}
 		aws_fail(rep, &e);
 		return;
 	}
@@ -630,9 +636,9 @@ fail:
 	return -1;
 }
 
-/* Merges ours into f, stores code and row, and answers the configuration. */
-static void apply_update(struct request *req, struct reply *rep, const cJSON *ours,
-                         struct function *f)
+/* Merges ours into f and stores code and row; fills rep on failure. */
+static int apply_update(struct request *req, struct reply *rep, const cJSON *ours,
+                        struct function *f)
 {
 	struct function upd;
 	struct err *e = NULL;
@@ -640,18 +646,18 @@ static void apply_update(struct request *req, struct reply *rep, const cJSON *ou
 
 	if (parse_ours(ours, 1, &upd, &e) < 0) {
 		fail_code(rep, &e);
-		return;
+		return -1;
 	}
 	if (function_merge(f, &upd, &e) < 0 ||
 	    code_store_write(app->cfg.code_dir, f, NULL, &e) < 0 ||
 	    db_fn_update(req->w->db, f, version, &e) < 0) {
 		function_free(&upd);
 		fail_code(rep, &e);
-		return;
+		return -1;
 	}
 	function_free(&upd);
 	drain(req, f->id);
-	answer_config(req, rep, f->name, 200);
+	return 0;
 }
 
 static void aws_update_code(struct request *req, struct reply *rep)
@@ -664,8 +670,27 @@ static void aws_update_code(struct request *req, struct reply *rep)
 	if (in == NULL || map_zip(in, ours, rep) < 0 || load_for_update(req, rep, in, &af, &f) < 0)
 		return;
 	db_aws_fn_free(&af);
-	apply_update(req, rep, ours, &f);
+	if (apply_update(req, rep, ours, &f) == 0)
+		answer_config(req, rep, f.name, 200);
 	function_free(&f);
+}
+
+/* Runtime identifier, role and description: what the client gave, else what
+ * the function had. */
+static int update_meta(struct request *req, const struct aws_cfg *c, const struct aws_fn *af,
+                       struct err **e)
+{
+	const char *rt = c->runtime != NULL        ? c->runtime
+	                 : af->aws_runtime != NULL ? af->aws_runtime
+	                                           : runtime_default(af->runtime);
+	const char *role = c->role != NULL ? c->role : af->role != NULL ? af->role : DEFAULT_ROLE;
+	const char *desc = c->description != NULL    ? c->description
+	                   : af->description != NULL ? af->description
+	                                             : "";
+
+	if (c->runtime == NULL && c->role == NULL && c->description == NULL)
+		return 0;
+	return db_aws_meta_put(req->w->db, af->id, rt, role, desc, e);
 }
 
 static void aws_update_config(struct request *req, struct reply *rep)
@@ -680,25 +705,14 @@ static void aws_update_config(struct request *req, struct reply *rep)
 	if (in == NULL || map_config(in, ours, &c, rep) < 0 ||
 	    load_for_update(req, rep, in, &af, &f) < 0)
 		return;
-	if (c.runtime != NULL || c.role != NULL || c.description != NULL) {
-		const char *rt = c.runtime != NULL        ? c.runtime
-		                 : af.aws_runtime != NULL ? af.aws_runtime
-		                                          : runtime_default(af.runtime);
-		const char *role = c.role != NULL    ? c.role
-		                   : af.role != NULL ? af.role
-		                                     : DEFAULT_ROLE;
-		const char *desc = c.description != NULL    ? c.description
-		                   : af.description != NULL ? af.description
-		                                            : "";
-		if (db_aws_meta_put(req->w->db, af.id, rt, role, desc, &e) < 0) {
-			db_aws_fn_free(&af);
-			function_free(&f);
+	/* the registry first: a refused change leaves the AWS fields alone too */
+	if (apply_update(req, rep, ours, &f) == 0) {
+		if (update_meta(req, &c, &af, &e) < 0)
 			aws_fail(rep, &e);
-			return;
-		}
+		else
+			answer_config(req, rep, f.name, 200);
 	}
 	db_aws_fn_free(&af);
-	apply_update(req, rep, ours, &f);
 	function_free(&f);
 }
 
