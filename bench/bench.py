@@ -154,6 +154,8 @@ def main():
     cfg.n_cold = 5 if cfg.quick else 20
     cfg.n_warm = 200 if cfg.quick else 2000
     cfg.n_mem = 2 if cfg.quick else 4
+    cfg.seconds = 3 if cfg.quick else 10
+    cfg.warmup = 2 if cfg.quick else 5
     only = [s for s in cfg.only.split(",") if s]
     bad = [s for s in only if s not in SECTIONS]
     if bad:

@@ -16,10 +16,10 @@
 #include "pool.h"
 #include "xalloc.h"
 
-#define BATCH_MAX_ITEMS 256
+#define BATCH_MAX_ITEMS  256
 #define CODE_MAX_ENTRIES 1000
-#define RETRY_MIN_MS 50 /* an item is retried only with at least this much time left */
-#define ATTEMPTS_MAX 3
+#define RETRY_MIN_MS     50 /* an item is retried only with at least this much time left */
+#define ATTEMPTS_MAX     3
 
 size_t batch_frame_max(const struct xconfig *cfg)
 {
@@ -34,7 +34,7 @@ size_t batch_frame_max(const struct xconfig *cfg)
 char *batch_base64(const unsigned char *p, size_t n)
 {
 	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
 	size_t i;
 
@@ -58,7 +58,7 @@ char *batch_base64(const unsigned char *p, size_t n)
 
 /* Walks dir; with files != NULL also adds {"path","data"} objects. */
 static int walk_code(const char *root, const char *rel, cJSON *files, long long *total,
-		     int *entries, long long max)
+                     int *entries, long long max)
 {
 	_cleanup_free_ char *dir = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
 	_cleanup_closedir_ DIR *d = opendir(dir);
@@ -93,7 +93,8 @@ static int walk_code(const char *root, const char *rel, cJSON *files, long long 
 			_cleanup_free_ unsigned char *data = xmalloc((size_t)st.st_size + 1);
 			_cleanup_free_ char *b64 = NULL;
 			cJSON *o;
-			if (f == NULL || fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
+			if (f == NULL ||
+			    fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
 				return -1;
 			b64 = batch_base64(data, (size_t)st.st_size);
 			o = cJSON_CreateObject();
@@ -125,19 +126,19 @@ int batch_code_fits(const struct call *c, const struct xconfig *cfg)
 /* ------------------------------------------------------------------ */
 
 int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct call *call,
-			  struct err **e)
+                          struct err **e)
 {
 	struct docker_spec spec = {
-		.image = c->runtime == RT_PYTHON ? cfg->image_python : cfg->image_node,
-		.runtime = c->isolation == ISO_GVISOR ? cfg->runtime_gvisor : cfg->runtime_docker,
-		.instance = cfg->instance,
-		.function_id = call != NULL ? call->fn.id : 0,
-		.version = call != NULL ? call->fn.version : 0,
-		.code_dir = call != NULL ? call->fn.code_dir : NULL,
-		.memory_bytes = (long long)c->memory_mb * 1024 * 1024,
-		.nano_cpus = (long long)llround(cfg->cpus * 1e9),
-		.pids_limit = cfg->pids_limit,
-		.tmp_size_mb = cfg->tmp_size_mb,
+	    .image = c->runtime == RT_PYTHON ? cfg->image_python : cfg->image_node,
+	    .runtime = c->isolation == ISO_GVISOR ? cfg->runtime_gvisor : cfg->runtime_docker,
+	    .instance = cfg->instance,
+	    .function_id = call != NULL ? call->fn.id : 0,
+	    .version = call != NULL ? call->fn.version : 0,
+	    .code_dir = call != NULL ? call->fn.code_dir : NULL,
+	    .memory_bytes = (long long)c->memory_mb * 1024 * 1024,
+	    .nano_cpus = (long long)llround(cfg->cpus * 1e9),
+	    .pids_limit = cfg->pids_limit,
+	    .tmp_size_mb = cfg->tmp_size_mb,
 	};
 	char early[4096];
 	size_t early_len = 0;
@@ -164,7 +165,7 @@ int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct
 
 /* Waits for one frame of type `want` (other frames are unexpected). */
 static int wait_frame(struct ctr *c, long long deadline, const char *want, cJSON **out,
-		      struct err **e)
+                      struct err **e)
 {
 	for (;;) {
 		struct chan_frame *f = NULL;
@@ -172,7 +173,8 @@ static int wait_frame(struct ctr *c, long long deadline, const char *want, cJSON
 		int r = chan_recv(&c->ch, deadline, &f, e);
 
 		if (r <= 0)
-			return r < 0 ? -1 : err_set(e, ERR_TIMEOUT, "no %s before the deadline", want);
+			return r < 0 ? -1
+			             : err_set(e, ERR_TIMEOUT, "no %s before the deadline", want);
 		t = cJSON_GetObjectItemCaseSensitive(f->json, "type");
 		if (cJSON_IsString(t) && strncmp(t->valuestring, want, strlen(want)) == 0) {
 			*out = f->json;
@@ -205,7 +207,7 @@ struct run {
 	const struct xconfig *cfg;
 	struct call **items;
 	int n;
-	int healthy;      /* the container may serve again */
+	int healthy; /* the container may serve again */
 	long long mem_peak, cpu0;
 };
 
@@ -259,14 +261,14 @@ static char *item_logs(struct call *it, const char *boot_logs, int boot_trunc, i
 	return out;
 }
 
-static void item_finish_status(struct run *r, struct call *it, const char *status,
-			       const char *type, const char *msg)
+static void item_finish_status(struct run *r, struct call *it, const char *status, const char *type,
+                               const char *msg)
 {
 	int trunc;
 	char *logs = item_logs(it, NULL, 0, &trunc);
 
 	call_set_status(it, status, type, msg, logs, trunc, mono_ms_f() - it->started_ms,
-			r->c->short_id);
+	                r->c->short_id);
 	it->finished = 1;
 }
 
@@ -277,9 +279,9 @@ static void item_result(struct run *r, struct call *it, cJSON *f)
 	const cJSON *lg = cJSON_GetObjectItemCaseSensitive(f, "logs");
 	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(f, "duration_ms");
 	int trunc;
-	char *logs = item_logs(it, cJSON_IsString(lg) ? lg->valuestring : NULL,
-			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "logs_truncated")),
-			       &trunc);
+	char *logs =
+	    item_logs(it, cJSON_IsString(lg) ? lg->valuestring : NULL,
+	              cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "logs_truncated")), &trunc);
 	double duration = cJSON_IsNumber(dur) ? dur->valuedouble : mono_ms_f() - it->started_ms;
 	cJSON *res = cJSON_CreateObject();
 	size_t rbytes = 0;
@@ -294,10 +296,10 @@ static void item_result(struct run *r, struct call *it, cJSON *f)
 		if (rbytes > (size_t)r->cfg->result_cap_bytes) {
 			cJSON_Delete(val);
 			call_set_status(it, "error", "Runtime.ResponseSizeTooLarge",
-					"response exceeded the allowed length", logs, trunc,
-					duration, r->c->short_id);
+			                "response exceeded the allowed length", logs, trunc,
+			                duration, r->c->short_id);
 			cJSON_ReplaceItemInObject(it->result, "response_bytes",
-						  cJSON_CreateNumber((double)rbytes));
+			                          cJSON_CreateNumber((double)rbytes));
 			cJSON_Delete(res);
 			it->finished = 1;
 			return;
@@ -335,7 +337,7 @@ static void item_result(struct run *r, struct call *it, cJSON *f)
  * engine cannot say (it is down or forgot the container: a restart of
  * dockerd), and the open items are then retried. */
 static int death_cause(struct run *r, const char **status, const char **type, char *msg,
-		       size_t msg_size)
+                       size_t msg_size)
 {
 	struct docker_state st = {0};
 	struct err *e = NULL;
@@ -351,13 +353,14 @@ static int death_cause(struct run *r, const char **status, const char **type, ch
 		usleep(20000);
 	}
 	*type = "Runtime.ExitError";
-	/* Measured under runc and runsc: a memory-limit kill sets OOMKilled
-	 * (exit 137); an outside SIGKILL gives exit 137 without it: "killed". */
-	if (st.oom_killed) {
+	/* A memory-limit kill sets OOMKilled with exit 137 under runc; under
+	 * runsc OOMKilled is sometimes missing (measured), so exit 137 counts as
+	 * OOM too.  An outside SIGKILL is therefore reported as oom as well. */
+	if (st.oom_killed || st.exit_code == 137) {
 		*status = "oom";
 		*type = "Runtime.OutOfMemory";
 		snprintf(msg, msg_size, "Runtime exited with error: out of memory (limit %ld MB)",
-			 r->c->memory_mb);
+		         r->c->memory_mb);
 	} else if (st.exit_code > 128) {
 		*status = "killed";
 		snprintf(msg, msg_size, "Runtime exited with error: signal %d", st.exit_code - 128);
@@ -391,7 +394,7 @@ static int start_and_init(struct run *r)
 		for (int i = 0; i < r->n; i++) {
 			if (e->code == ERR_UNAVAILABLE)
 				call_fail(r->items[i], "docker_unavailable",
-					  "executor unavailable: docker engine not reachable");
+				          "executor unavailable: docker engine not reachable");
 			else
 				call_fail(r->items[i], "internal", "%s", e->msg);
 			r->items[i]->finished = 1;
@@ -411,9 +414,9 @@ static int start_and_init(struct run *r)
 		long long total = 0;
 		int entries = 0;
 		if (walk_code(lead->fn.code_dir, "", files, &total, &entries,
-			      r->cfg->prewarm_code_max_bytes) < 0) {
+		              r->cfg->prewarm_code_max_bytes) < 0) {
 			fail_all(r, "internal", "Runtime.CodeUnavailable",
-				 "the function's code cannot be read");
+			         "the function's code cannot be read");
 			return -1;
 		}
 	} else {
@@ -427,7 +430,7 @@ static int start_and_init(struct run *r)
 		if (e->code == ERR_TIMEOUT) {
 			char m[96];
 			snprintf(m, sizeof(m), "Init timed out after %.2f seconds",
-				 (double)r->cfg->init_timeout_ms / 1000.0);
+			         (double)r->cfg->init_timeout_ms / 1000.0);
 			fail_all(r, "timeout", "Runtime.InitTimeout", m);
 		} else {
 			const char *status, *type;
@@ -450,7 +453,7 @@ static int start_and_init(struct run *r)
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(er, "errorMessage");
 		const cJSON *ty = cJSON_GetObjectItemCaseSensitive(er, "errorType");
 		fail_all(r, "error", cJSON_IsString(ty) ? ty->valuestring : "Runtime.InitError",
-			 cJSON_IsString(m) ? m->valuestring : "the function could not be loaded");
+		         cJSON_IsString(m) ? m->valuestring : "the function could not be loaded");
 		return -1;
 	}
 	c->inited = 1;
@@ -475,8 +478,9 @@ static cJSON *invoke_frame(struct run *r)
 		struct call *it = r->items[i];
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "id", it->request_id);
-		cJSON_AddItemToObject(o, "event", it->event != NULL ? cJSON_Duplicate(it->event, 1)
-								   : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "event",
+		                      it->event != NULL ? cJSON_Duplicate(it->event, 1)
+		                                        : cJSON_CreateNull());
 		if (it->args != NULL && cJSON_IsArray(it->args))
 			cJSON_AddItemToObject(o, "args", cJSON_Duplicate(it->args, 1));
 		else
@@ -556,9 +560,9 @@ static void run_items(struct run *r)
 		}
 		if (f->oversize) {
 			item_finish_status(r, cur, "error", "Runtime.ResponseSizeTooLarge",
-					   "response exceeded the allowed length");
+			                   "response exceeded the allowed length");
 			cJSON_ReplaceItemInObject(cur->result, "response_bytes",
-						  cJSON_CreateNumber((double)f->len));
+			                          cJSON_CreateNumber((double)f->len));
 		} else {
 			struct call *it = item_by_id(r, f->json);
 			if (it != NULL)
@@ -573,10 +577,11 @@ static void run_items(struct run *r)
 		cJSON *res = r->items[0]->result;
 		if (r->mem_peak > 0)
 			cJSON_ReplaceItemInObject(res, "max_memory_bytes",
-						  cJSON_CreateNumber((double)r->mem_peak));
+			                          cJSON_CreateNumber((double)r->mem_peak));
 		if (peak >= 0 && r->cpu0 >= 0)
-			cJSON_ReplaceItemInObject(res, "cpu_ms",
-						  cJSON_CreateNumber(round((double)(peak - r->cpu0) / 1e3) / 1e3));
+			cJSON_ReplaceItemInObject(
+			    res, "cpu_ms",
+			    cJSON_CreateNumber(round((double)(peak - r->cpu0) / 1e3) / 1e3));
 	}
 }
 
@@ -622,7 +627,7 @@ void batch_lead(struct call *lead, struct ctr *c, const struct xconfig *cfg)
 		if (it->finished || it->err_code != NULL) {
 			it->wait = CALL_DONE;
 		} else if ((double)it->deadline_ms - now > RETRY_MIN_MS &&
-			   it->attempts + 1 < ATTEMPTS_MAX) {
+		           it->attempts + 1 < ATTEMPTS_MAX) {
 			it->wait = CALL_RETRY;
 		} else {
 			char *m = call_timeout_message(it);

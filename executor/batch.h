@@ -21,7 +21,7 @@ void batch_lead(struct call *lead, struct ctr *c, const struct xconfig *cfg);
 /* Creates, attaches and starts c (CREATING, without the lock).  call: the
  * function whose code_dir is bind-mounted, or NULL for a generic container. */
 int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct call *call,
-			  struct err **e);
+                          struct err **e);
 /* Sends ping and waits for pong (bootstrap ready). */
 int batch_ping(struct ctr *c, long long deadline, struct err **e);
 

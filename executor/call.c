@@ -28,7 +28,7 @@ const char *isolation_name(int iso)
 /* An integer field within [min, max]; absent -> def (or an error when
  * def < min, i.e. required). */
 static int get_long(const cJSON *obj, const char *name, long min, long max, long def, long *out,
-		    struct err **e)
+                    struct err **e)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
@@ -42,7 +42,7 @@ static int get_long(const cJSON *obj, const char *name, long min, long max, long
 		return err_set(e, ERR_INVALID, "function.%s must be an integer", name);
 	if (v->valuedouble < (double)min || v->valuedouble > (double)max)
 		return err_set(e, ERR_INVALID, "function.%s must be between %ld and %ld", name, min,
-			       max);
+		               max);
 	*out = (long)v->valuedouble;
 	return 0;
 }
@@ -58,8 +58,7 @@ static const char *get_str(const cJSON *obj, const char *name, struct err **e)
 	return v->valuestring;
 }
 
-static int parse_function(struct call *c, const cJSON *f, const struct xconfig *cfg,
-			  struct err **e)
+static int parse_function(struct call *c, const cJSON *f, const struct xconfig *cfg, struct err **e)
 {
 	const char *rt;
 	long v;
@@ -72,7 +71,8 @@ static int parse_function(struct call *c, const cJSON *f, const struct xconfig *
 		return -1;
 	c->fn.version = (int)v;
 	if ((c->fn.name = get_str(f, "name", e)) == NULL || get_str(f, "handler", e) == NULL ||
-	    (rt = get_str(f, "runtime", e)) == NULL || (c->fn.code_dir = get_str(f, "code_dir", e)) == NULL)
+	    (rt = get_str(f, "runtime", e)) == NULL ||
+	    (c->fn.code_dir = get_str(f, "code_dir", e)) == NULL)
 		return -1;
 	if (strcmp(rt, "python") == 0)
 		c->fn.runtime = RT_PYTHON;
@@ -84,7 +84,7 @@ static int parse_function(struct call *c, const cJSON *f, const struct xconfig *
 		return err_set(e, ERR_INVALID, "function.code_dir must be an absolute path");
 	if (get_long(f, "timeout_ms", 1, cfg->timeout_max_ms, 0, &c->fn.timeout_ms, e) < 0 ||
 	    get_long(f, "memory_mb", cfg->memory_min_mb, cfg->memory_max_mb, 0, &c->fn.memory_mb,
-		     e) < 0 ||
+	             e) < 0 ||
 	    get_long(f, "concurrency", 0, 100000, 0, &c->fn.concurrency, e) < 0 ||
 	    get_long(f, "keepalive_s", 0, 86400, 0, &c->fn.keepalive_s, e) < 0)
 		return -1;
@@ -121,7 +121,8 @@ struct call *call_new(cJSON *req, const struct xconfig *cfg, struct err **e)
 	if (parse_function(c, cJSON_GetObjectItemCaseSensitive(req, "function"), cfg, e) < 0)
 		goto fail;
 	v = cJSON_GetObjectItemCaseSensitive(req, "isolation");
-	if (v == NULL || cJSON_IsNull(v) || (cJSON_IsString(v) && strcmp(v->valuestring, "docker") == 0)) {
+	if (v == NULL || cJSON_IsNull(v) ||
+	    (cJSON_IsString(v) && strcmp(v->valuestring, "docker") == 0)) {
 		c->isolation = ISO_DOCKER;
 	} else if (cJSON_IsString(v) && strcmp(v->valuestring, "gvisor") == 0) {
 		c->isolation = ISO_GVISOR;
@@ -193,9 +194,8 @@ void call_fill_common(struct call *c, cJSON *res, const char *container)
 	cJSON_AddNumberToObject(res, "attempts", c->attempts);
 }
 
-void call_set_status(struct call *c, const char *status, const char *err_type,
-		     const char *err_msg, char *logs, int logs_truncated, double duration_ms,
-		     const char *container)
+void call_set_status(struct call *c, const char *status, const char *err_type, const char *err_msg,
+                     char *logs, int logs_truncated, double duration_ms, const char *container)
 {
 	cJSON *res = cJSON_CreateObject();
 	cJSON *err;

@@ -24,13 +24,13 @@ const char *isolation_name(int iso);
 struct fnspec {
 	long id;
 	int version;
-	const char *name;      /* borrowed from the request JSON */
-	int runtime;           /* enum runtime_kind */
-	const char *code_dir;  /* borrowed */
+	const char *name;     /* borrowed from the request JSON */
+	int runtime;          /* enum runtime_kind */
+	const char *code_dir; /* borrowed */
 	long timeout_ms;
 	long memory_mb;
-	long concurrency;      /* 0: only the global caps */
-	long keepalive_s;      /* 0: the configured default */
+	long concurrency; /* 0: only the global caps */
+	long keepalive_s; /* 0: the configured default */
 };
 
 /* Where a waiting call stands (changed only under the pool lock). */
@@ -43,39 +43,39 @@ enum call_wait {
 };
 
 struct call {
-	struct call *qnext;      /* function queue link */
-	cJSON *req;              /* the INVOKE payload, owned */
-	const char *request_id;  /* borrowed from req */
+	struct call *qnext;     /* function queue link */
+	cJSON *req;             /* the INVOKE payload, owned */
+	const char *request_id; /* borrowed from req */
 	struct fnspec fn;
 	int isolation;
-	const cJSON *function;   /* req.function, sent to the bootstrap in init */
-	const cJSON *event;      /* borrowed */
-	const cJSON *args;       /* borrowed, or NULL */
-	double arrive_ms;        /* mono */
-	long long deadline_ms;   /* mono: arrival + timeout */
+	const cJSON *function; /* req.function, sent to the bootstrap in init */
+	const cJSON *event;    /* borrowed */
+	const cJSON *args;     /* borrowed, or NULL */
+	double arrive_ms;      /* mono */
+	long long deadline_ms; /* mono: arrival + timeout */
 	enum call_wait wait;
 	pthread_cond_t cv;
-	struct ctr *ctr;         /* for CALL_LEAD */
-	int queued;              /* on a queue now */
+	struct ctr *ctr; /* for CALL_LEAD */
+	int queued;      /* on a queue now */
 	int attempts;
-	long long code_bytes;    /* size of code_dir, -1 if unknown or too many files */
+	long long code_bytes; /* size of code_dir, -1 if unknown or too many files */
 
 	/* outcome */
 	int cold;
 	const char *cold_reason; /* static string or NULL */
 	double queue_ms;
 	double init_ms;
-	double init_spent_ms;    /* container start + code loading: added to the deadline */
+	double init_spent_ms; /* container start + code loading: added to the deadline */
 	int batch_size;
-	cJSON *result;           /* the RESULT payload, owned (NULL: see err_code) */
-	const char *err_code;    /* ERROR frame code when result is NULL */
+	cJSON *result;        /* the RESULT payload, owned (NULL: see err_code) */
+	const char *err_code; /* ERROR frame code when result is NULL */
 	char *err_msg;
 	int retry_after;
 
 	/* while running: what the container's stderr adds to this call's logs */
 	struct logcap stderr_cap;
-	char *init_logs;         /* what the code printed while loading (this call's cold start) */
-	int finished;            /* in the current batch */
+	char *init_logs; /* what the code printed while loading (this call's cold start) */
+	int finished;    /* in the current batch */
 	double started_ms;
 };
 
@@ -86,12 +86,11 @@ void call_free(struct call *c);
 
 /* Sets the outcome to an ERROR frame (code as in design.md). */
 void call_fail(struct call *c, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Builds the RESULT payload of status with an error object; logs consumed. */
-void call_set_status(struct call *c, const char *status, const char *err_type,
-		     const char *err_msg, char *logs, int logs_truncated, double duration_ms,
-		     const char *container);
+void call_set_status(struct call *c, const char *status, const char *err_type, const char *err_msg,
+                     char *logs, int logs_truncated, double duration_ms, const char *container);
 /* "Task timed out after 1.00 seconds" */
 char *call_timeout_message(const struct call *c);
 /* Fills the common RESULT fields (cold, queue_ms, ...) into res. */

@@ -57,7 +57,7 @@ int demux_feed(struct demux *d, const char *p, size_t n, demux_cb cb, void *ctx,
 				return err_set(e, ERR_PROTO, "attach stream: bad frame header");
 			d->stream = d->hdr[0];
 			d->remaining = ((size_t)d->hdr[4] << 24) | ((size_t)d->hdr[5] << 16) |
-				       ((size_t)d->hdr[6] << 8) | d->hdr[7];
+			               ((size_t)d->hdr[6] << 8) | d->hdr[7];
 			continue;
 		}
 		size_t take = d->remaining < n ? d->remaining : n;
@@ -101,7 +101,7 @@ void fasm_feed(struct fasm *f, const char *p, size_t n, fasm_cb cb, void *ctx)
 			if (f->len_got < 4)
 				continue;
 			f->want = ((size_t)f->lenb[0] << 24) | ((size_t)f->lenb[1] << 16) |
-				  ((size_t)f->lenb[2] << 8) | f->lenb[3];
+			          ((size_t)f->lenb[2] << 8) | f->lenb[3];
 			if (f->want > f->max) {
 				cb(ctx, FASM_OVERSIZE, NULL, f->want);
 				f->skip = f->want;
@@ -152,7 +152,11 @@ static void utf8_sanitize(char *s, size_t n)
 
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		size_t k = c < 0x80         ? 1
+		           : (c >> 5) == 6  ? 2
+		           : (c >> 4) == 14 ? 3
+		           : (c >> 3) == 30 ? 4
+		                            : 0;
 		size_t j;
 
 		if (k == 0 || i + k > n) {
@@ -181,9 +185,9 @@ char *logcap_finish(struct logcap *l, int *truncated)
 		size_t mlen;
 		for (int pass = 0; pass < 2; pass++) {
 			mlen = (size_t)snprintf(marker, sizeof(marker),
-						"%s[logs truncated: %zu bytes dropped]",
-						keep > 0 && l->b.data[keep - 1] != '\n' ? "\n" : "",
-						l->dropped + (l->b.len - keep));
+			                        "%s[logs truncated: %zu bytes dropped]",
+			                        keep > 0 && l->b.data[keep - 1] != '\n' ? "\n" : "",
+			                        l->dropped + (l->b.len - keep));
 			if (keep + mlen <= l->b.max)
 				break;
 			keep = l->b.max > mlen + 1 ? l->b.max - mlen - 1 : 0;
@@ -191,9 +195,10 @@ char *logcap_finish(struct logcap *l, int *truncated)
 			while (keep > 0 && ((unsigned char)l->b.data[keep] >> 6) == 2)
 				keep--;
 		}
-		mlen = (size_t)snprintf(marker, sizeof(marker), "%s[logs truncated: %zu bytes dropped]",
-					keep > 0 && l->b.data[keep - 1] != '\n' ? "\n" : "",
-					l->dropped + (l->b.len - keep));
+		mlen = (size_t)snprintf(marker, sizeof(marker),
+		                        "%s[logs truncated: %zu bytes dropped]",
+		                        keep > 0 && l->b.data[keep - 1] != '\n' ? "\n" : "",
+		                        l->dropped + (l->b.len - keep));
 		out = xmalloc(keep + mlen + 1);
 		if (keep > 0)
 			memcpy(out, l->b.data, keep);
@@ -292,7 +297,7 @@ void chan_close(struct chan *c)
 int chan_send(struct chan *c, const char *json, size_t len, struct err **e)
 {
 	uint8_t lenb[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-			   (uint8_t)len};
+	                   (uint8_t)len};
 	struct iovec iov[2] = {{lenb, 4}, {(void *)json, len}};
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 	size_t total = len + 4, sent = 0;

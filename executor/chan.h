@@ -42,10 +42,10 @@ typedef void (*fasm_cb)(void *ctx, int event, const char *data, size_t len);
 struct fasm {
 	uint8_t lenb[4];
 	size_t len_got;
-	size_t want;   /* payload length of the current frame */
-	size_t skip;   /* bytes of an oversize frame still to skip */
+	size_t want; /* payload length of the current frame */
+	size_t skip; /* bytes of an oversize frame still to skip */
 	struct buf body;
-	size_t max;    /* largest frame held */
+	size_t max; /* largest frame held */
 };
 
 void fasm_init(struct fasm *f, size_t max);
@@ -72,18 +72,18 @@ void logcap_free(struct logcap *l);
 /* ---- the channel ---- */
 struct chan_frame {
 	struct chan_frame *next;
-	int oversize;   /* 1: a frame was dropped for its size (len says how big) */
+	int oversize; /* 1: a frame was dropped for its size (len says how big) */
 	size_t len;
-	cJSON *json;    /* NULL if oversize or not valid JSON */
+	cJSON *json; /* NULL if oversize or not valid JSON */
 };
 
 struct chan {
-	int fd;                   /* the attach socket, owned */
+	int fd; /* the attach socket, owned */
 	struct demux dm;
 	struct fasm fa;
 	struct chan_frame *head, *tail; /* frames received, not yet taken */
-	struct logcap *sink;      /* where stderr goes now (or NULL: stray) */
-	struct logcap stray;      /* stderr between invocations, kept small */
+	struct logcap *sink;            /* where stderr goes now (or NULL: stray) */
+	struct logcap stray;            /* stderr between invocations, kept small */
 	int eof;
 };
 

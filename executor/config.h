@@ -10,24 +10,25 @@
 struct xconfig {
 	/* common keys */
 	char *var_dir;
-	char *instance;         /* label value lambda.instance=<instance> on our containers */
+	char *instance; /* label value lambda.instance=<instance> on our containers */
 	char *log_level;
-	char *executor_socket;  /* default <var_dir>/run/executor.sock */
-	char *code_dir;         /* default <var_dir>/code */
+	char *executor_socket; /* default <var_dir>/run/executor.sock */
+	char *code_dir;        /* default <var_dir>/code */
 	/* executor.* */
 	char *docker_socket;
 	char *image_python;
 	char *image_node;
 	char *runtime_docker;
 	char *runtime_gvisor;
-	char *cgroup_root;      /* cgroup v1 mount point for memory/cpu figures */
+	char *cgroup_root; /* cgroup v1 mount point for memory/cpu figures */
 	long pids_limit;
 	long tmp_size_mb;
 	long log_cap_bytes;
 	long result_cap_bytes;
 	double cpus;            /* NanoCpus = cpus * 1e9 per container */
 	long prewarm_min;       /* generic containers kept idle per (runtime, isolation) */
-	long prewarm_memory_mb; /* memory limit of generic containers (functions of this size use them) */
+	long prewarm_memory_mb; /* memory limit of generic containers (functions of this size use
+	                           them) */
 	long prewarm_code_max_bytes; /* larger code goes to a fresh container with a bind mount */
 	long keepalive_s;
 	long max_containers;
@@ -35,9 +36,10 @@ struct xconfig {
 	long queue_max;
 	long batch_max;
 	long batch_wait_ms;
-	long start_timeout_ms;  /* create + start + attach, and init when no deadline is tighter */
-	long init_timeout_ms;   /* loading the function's code (init frame); not counted in its timeout */
-	long memory_min_mb;     /* bounds of a function's memory_mb */
+	long start_timeout_ms; /* create + start + attach, and init when no deadline is tighter */
+	long init_timeout_ms;  /* loading the function's code (init frame); not counted in its
+	                          timeout */
+	long memory_min_mb;    /* bounds of a function's memory_mb */
 	long memory_max_mb;
 	long timeout_max_ms;    /* bound of a function's timeout_ms */
 	long shutdown_grace_ms; /* how long in-flight calls may finish on SIGTERM */

@@ -121,7 +121,7 @@ static const char *engine_message(const cJSON *j, const struct buf *b)
 }
 
 int docker_request(const char *method, const char *path, const char *body, long *status,
-		   cJSON **out, struct err **e)
+                   cJSON **out, struct err **e)
 {
 	CURL *h;
 	struct curl_slist *hdrs = NULL;
@@ -157,12 +157,12 @@ int docker_request(const char *method, const char *path, const char *body, long 
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
 	    rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR) {
 		err_set(e, ERR_UNAVAILABLE, "docker engine not reachable (%s)",
-			curl_easy_strerror(rc));
+		        curl_easy_strerror(rc));
 		goto out;
 	}
 	if (rc == CURLE_WRITE_ERROR) {
 		err_set(e, ERR_TOO_LARGE, "docker answer to %s %s exceeds %u bytes", method, path,
-			DOCKER_RESPONSE_MAX);
+		        DOCKER_RESPONSE_MAX);
 		goto out;
 	}
 	if (rc != CURLE_OK) {
@@ -178,8 +178,8 @@ int docker_request(const char *method, const char *path, const char *body, long 
 		}
 	}
 	if (st >= 400) {
-		err_set(e, st == 404 ? ERR_NOT_FOUND : ERR_INTERNAL, "%s %s: %ld %s", method,
-			path, st, engine_message(j, &b));
+		err_set(e, st == 404 ? ERR_NOT_FOUND : ERR_INTERNAL, "%s %s: %ld %s", method, path,
+		        st, engine_message(j, &b));
 		goto out;
 	}
 	*status = st;
@@ -304,8 +304,7 @@ int docker_inspect(const char *id, struct docker_state *st, struct err **e)
 	return 0;
 }
 
-int docker_list_by_label(const char *key, const char *value, char ***ids, size_t *n,
-			 struct err **e)
+int docker_list_by_label(const char *key, const char *value, char ***ids, size_t *n, struct err **e)
 {
 	_cleanup_cjson_ cJSON *filt = cJSON_CreateObject();
 	_cleanup_cjson_str_ char *ftext = NULL;
@@ -349,7 +348,7 @@ static long long json_ll(const cJSON *obj, const char *a, const char *b)
 }
 
 int docker_stats(const char *id, long long *mem, long long *mem_max, long long *cpu_ns,
-		 struct err **e)
+                 struct err **e)
 {
 	_cleanup_free_ char *path = xasprintf("/containers/%s/stats?stream=0&one-shot=1", id);
 	_cleanup_cjson_ cJSON *ans = NULL;
@@ -358,10 +357,10 @@ int docker_stats(const char *id, long long *mem, long long *mem_max, long long *
 	if (docker_request("GET", path, NULL, &st, &ans, e) < 0)
 		return -1;
 	*mem = json_ll(cJSON_GetObjectItemCaseSensitive(ans, "memory_stats"), "usage", NULL);
-	*mem_max = json_ll(cJSON_GetObjectItemCaseSensitive(ans, "memory_stats"), "max_usage",
-			   NULL);
-	*cpu_ns = json_ll(cJSON_GetObjectItemCaseSensitive(ans, "cpu_stats"), "cpu_usage",
-			  "total_usage");
+	*mem_max =
+	    json_ll(cJSON_GetObjectItemCaseSensitive(ans, "memory_stats"), "max_usage", NULL);
+	*cpu_ns =
+	    json_ll(cJSON_GetObjectItemCaseSensitive(ans, "cpu_stats"), "cpu_usage", "total_usage");
 	return 0;
 }
 
@@ -390,8 +389,7 @@ static int send_all(int fd, const char *p, size_t n, struct err **e)
 	return 0;
 }
 
-int docker_attach(const char *id, char *early, size_t early_cap, size_t *early_len,
-		  struct err **e)
+int docker_attach(const char *id, char *early, size_t early_cap, size_t *early_len, struct err **e)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *req = NULL;
@@ -409,9 +407,9 @@ int docker_attach(const char *id, char *early, size_t early_cap, size_t *early_l
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return err_setsys(e, ERR_UNAVAILABLE, "docker engine not reachable: connect");
 	req = xasprintf("POST " DOCKER_API "/containers/%s/attach?stream=1&stdin=1&stdout=1"
-			"&stderr=1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
-			"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
-			id);
+	                "&stderr=1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
+	                "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+	                id);
 	if (send_all(fd, req, strlen(req), e) < 0)
 		return -1;
 	while (end == NULL) {
@@ -442,7 +440,7 @@ int docker_attach(const char *id, char *early, size_t early_cap, size_t *early_l
 		if (eol != NULL)
 			*eol = '\0';
 		return err_set(e, strstr(hdr, " 404 ") ? ERR_NOT_FOUND : ERR_INTERNAL,
-			       "attach %.12s: %s", id, hdr);
+		               "attach %.12s: %s", id, hdr);
 	}
 	end += 4;
 	{

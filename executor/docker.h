@@ -14,8 +14,8 @@
 
 #include "err.h"
 
-#define DOCKER_API           "/v1.41"
-#define DOCKER_RESPONSE_MAX  (4u * 1024 * 1024)
+#define DOCKER_API          "/v1.41"
+#define DOCKER_RESPONSE_MAX (4u * 1024 * 1024)
 
 /* What a container is created with (all limits of "Limits on every container"). */
 struct docker_spec {
@@ -49,7 +49,7 @@ cJSON *docker_create_body(const struct docker_spec *spec);
  * *out (if out is not NULL) the parsed JSON body or NULL when empty; the
  * caller owns *out. */
 int docker_request(const char *method, const char *path, const char *body, long *status,
-		   cJSON **out, struct err **e);
+                   cJSON **out, struct err **e);
 
 /* GET /_ping. */
 int docker_ping(struct err **e);
@@ -64,17 +64,16 @@ int docker_inspect(const char *id, struct docker_state *st, struct err **e);
 /* Ids of all containers (running or not) with label key=value; caller frees
  * each and the array. */
 int docker_list_by_label(const char *key, const char *value, char ***ids, size_t *n,
-			 struct err **e);
+                         struct err **e);
 /* One-shot stats: memory usage and max usage (bytes), total CPU (ns). */
 int docker_stats(const char *id, long long *mem, long long *mem_max, long long *cpu_ns,
-		 struct err **e);
+                 struct err **e);
 
 /* Opens the hijacked attach stream (stdin, stdout, stderr, stream=1) of a
  * container: a connected socket whose reads carry the multiplexed stdout and
  * stderr and whose writes go to the container's stdin.  Any bytes received
  * after the HTTP headers are copied to early/early_len (at most early_cap).
  * Caller closes the returned fd. */
-int docker_attach(const char *id, char *early, size_t early_cap, size_t *early_len,
-		  struct err **e);
+int docker_attach(const char *id, char *early, size_t early_cap, size_t *early_len, struct err **e);
 
 #endif

@@ -30,9 +30,10 @@ static void on_term(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: lambda-executor [-t] [-c lambda.conf]\n"
-			"  -c FILE  configuration (default: $LAMBDA_CONF)\n"
-			"  -t       check the configuration, print \"configuration OK\" and exit\n");
+	fprintf(stderr,
+	        "usage: lambda-executor [-t] [-c lambda.conf]\n"
+	        "  -c FILE  configuration (default: $LAMBDA_CONF)\n"
+	        "  -t       check the configuration, print \"configuration OK\" and exit\n");
 	exit(2);
 }
 
@@ -126,7 +127,7 @@ int main(int argc, char **argv)
 		fatalx("%s", err_msg(e));
 	write_pid(&cfg);
 	log_info("listening on %s (instance %s, docker %s)", cfg.executor_socket, cfg.instance,
-		 cfg.docker_socket);
+	         cfg.docker_socket);
 
 	/* the main loop: a 1 s tick for housekeeping; signals only set flags */
 	while (!got_term) {

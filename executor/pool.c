@@ -31,14 +31,14 @@ static struct {
 	const struct xconfig *cfg;
 	struct ctr *ctrs;
 	struct fnpool *fps;
-	int nlive;              /* containers not DEAD */
-	long mem_mb;            /* memory of containers not DEAD */
-	int queued;             /* calls waiting in all queues */
-	int inflight;           /* calls inside pool_invoke */
+	int nlive;    /* containers not DEAD */
+	long mem_mb;  /* memory of containers not DEAD */
+	int queued;   /* calls waiting in all queues */
+	int inflight; /* calls inside pool_invoke */
 	int shutting;
 	struct reap *reap_head, *reap_tail;
-	int reaping;            /* removals queued or running */
-	int prewarming;         /* a pre-warm start is running */
+	int reaping;                                          /* removals queued or running */
+	int prewarming;                                       /* a pre-warm start is running */
 	long long prewarm_backoff_until[RT_COUNT][ISO_COUNT]; /* after a failed start */
 	long long calls_total;
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -60,7 +60,7 @@ void pool_unlock(void)
 /* ------------------------------------------------------------------ */
 
 static const char *const state_names[CTR_NSTATES] = {
-	"creating", "idle", "loading", "busy", "draining", "dead",
+    "creating", "idle", "loading", "busy", "draining", "dead",
 };
 
 const char *pool_state_name(enum ctr_state s)
@@ -71,12 +71,12 @@ const char *pool_state_name(enum ctr_state s)
 /* allowed[from] is the set of states reachable from `from`. */
 #define B(s) (1u << (s))
 static const unsigned allowed[CTR_NSTATES] = {
-	[CTR_CREATING] = B(CTR_IDLE) | B(CTR_LOADING) | B(CTR_DRAINING) | B(CTR_DEAD),
-	[CTR_IDLE] = B(CTR_LOADING) | B(CTR_BUSY) | B(CTR_DEAD),
-	[CTR_LOADING] = B(CTR_BUSY) | B(CTR_DRAINING) | B(CTR_DEAD),
-	[CTR_BUSY] = B(CTR_IDLE) | B(CTR_DRAINING) | B(CTR_DEAD),
-	[CTR_DRAINING] = B(CTR_DEAD),
-	[CTR_DEAD] = 0,
+    [CTR_CREATING] = B(CTR_IDLE) | B(CTR_LOADING) | B(CTR_DRAINING) | B(CTR_DEAD),
+    [CTR_IDLE] = B(CTR_LOADING) | B(CTR_BUSY) | B(CTR_DEAD),
+    [CTR_LOADING] = B(CTR_BUSY) | B(CTR_DRAINING) | B(CTR_DEAD),
+    [CTR_BUSY] = B(CTR_IDLE) | B(CTR_DRAINING) | B(CTR_DEAD),
+    [CTR_DRAINING] = B(CTR_DEAD),
+    [CTR_DEAD] = 0,
 };
 #undef B
 
@@ -104,8 +104,8 @@ int pool_ctr_set_state(struct ctr *c, enum ctr_state s)
 	enum ctr_state old = c->state;
 
 	if (s >= CTR_NSTATES || (old != s && !(allowed[old] & (1u << s)))) {
-		log_errx("container %s: %s -> %s is not allowed", c->short_id,
-			 pool_state_name(old), pool_state_name(s));
+		log_errx("container %s: %s -> %s is not allowed", c->short_id, pool_state_name(old),
+		         pool_state_name(s));
 		return -1;
 	}
 	if (old == s)
@@ -132,7 +132,7 @@ int pool_ctr_set_state(struct ctr *c, enum ctr_state s)
 	if (s == CTR_IDLE)
 		c->last_used_ms = mono_ms_f();
 	log_debug("container %s: %s -> %s", c->short_id[0] ? c->short_id : "(new)",
-		  pool_state_name(old), pool_state_name(s));
+	          pool_state_name(old), pool_state_name(s));
 	c->state = s;
 	return 0;
 }
@@ -464,7 +464,7 @@ static void call_timeout_queued(struct call *c)
 static void wait_turn(struct fnpool *fp, struct call *c)
 {
 	struct timespec ts = {.tv_sec = c->deadline_ms / 1000,
-			      .tv_nsec = (c->deadline_ms % 1000) * 1000000};
+	                      .tv_nsec = (c->deadline_ms % 1000) * 1000000};
 
 	while (c->wait == CALL_WAITING || c->wait == CALL_RUNNING) {
 		int r = pthread_cond_timedwait(&c->cv, &P.lock, &ts);
@@ -504,8 +504,8 @@ void pool_invoke(struct call *c)
 		if (ctr == NULL) {
 			if (P.queued >= P.cfg->queue_max) {
 				call_fail(c, "too_many_requests",
-					  "too many requests: %d calls queued (limit %ld)", P.queued,
-					  P.cfg->queue_max);
+				          "too many requests: %d calls queued (limit %ld)",
+				          P.queued, P.cfg->queue_max);
 				c->retry_after = 1;
 				break;
 			}
@@ -576,8 +576,7 @@ static long long read_ll(const char *path)
 	return strtoll(buf, NULL, 10);
 }
 
-void pool_cgroup_sample(const struct ctr *c, long long *mem_peak, long long *cpu_ns,
-			int reset_peak)
+void pool_cgroup_sample(const struct ctr *c, long long *mem_peak, long long *cpu_ns, int reset_peak)
 {
 	char path[512];
 
@@ -585,7 +584,7 @@ void pool_cgroup_sample(const struct ctr *c, long long *mem_peak, long long *cpu
 	if (c->id == NULL)
 		return;
 	snprintf(path, sizeof(path), "%s/memory/docker/%s/memory.max_usage_in_bytes",
-		 P.cfg->cgroup_root, c->id);
+	         P.cfg->cgroup_root, c->id);
 	*mem_peak = read_ll(path);
 	if (reset_peak && *mem_peak >= 0) {
 		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -593,7 +592,7 @@ void pool_cgroup_sample(const struct ctr *c, long long *mem_peak, long long *cpu
 			log_debug("cannot reset %s", path);
 	}
 	snprintf(path, sizeof(path), "%s/cpuacct/docker/%s/cpuacct.usage", P.cfg->cgroup_root,
-		 c->id);
+	         c->id);
 	*cpu_ns = read_ll(path);
 }
 
@@ -604,7 +603,7 @@ static long long cgroup_mem_usage(const struct ctr *c)
 	if (c->id == NULL)
 		return -1;
 	snprintf(path, sizeof(path), "%s/memory/docker/%s/memory.usage_in_bytes",
-		 P.cfg->cgroup_root, c->id);
+	         P.cfg->cgroup_root, c->id);
 	return read_ll(path);
 }
 
@@ -653,20 +652,20 @@ static void *prewarm_main(void *arg)
 	struct ctr *c = arg;
 	struct err *e = NULL;
 	int ok = batch_start_container(c, P.cfg, NULL, &e) == 0 &&
-		 batch_ping(c, mono_ms() + P.cfg->start_timeout_ms, &e) == 0;
+	         batch_ping(c, mono_ms() + P.cfg->start_timeout_ms, &e) == 0;
 
 	pool_lock();
 	P.prewarming = 0;
 	if (!ok) {
 		log_warnx("pre-warming a %s/%s container: %s", runtime_name(c->runtime),
-			  isolation_name(c->isolation), err_msg(e));
+		          isolation_name(c->isolation), err_msg(e));
 		err_free(&e);
 		P.prewarm_backoff_until[c->runtime][c->isolation] = mono_ms() + 30000;
 		pool_ctr_set_state(c, CTR_DEAD);
 	} else if (c->state == CTR_CREATING) {
 		pool_ctr_set_state(c, CTR_IDLE);
 		log_debug("pre-warmed %s (%s/%s)", c->short_id, runtime_name(c->runtime),
-			  isolation_name(c->isolation));
+		          isolation_name(c->isolation));
 		wake_starved();
 	} else {
 		pool_ctr_set_state(c, CTR_DEAD); /* drained meanwhile (shutdown) */
@@ -790,9 +789,11 @@ cJSON *pool_describe(void)
 		cJSON_AddStringToObject(o, "runtime", runtime_name(c->runtime));
 		cJSON_AddStringToObject(o, "isolation", isolation_name(c->isolation));
 		cJSON_AddStringToObject(o, "state", pool_state_name(c->state));
-		cJSON_AddNumberToObject(o, "age_s", (double)(long long)((now - c->created_ms) / 1000));
-		cJSON_AddNumberToObject(o, "idle_s",
-					c->state == CTR_IDLE ? (double)(long long)((now - c->last_used_ms) / 1000) : 0);
+		cJSON_AddNumberToObject(o, "age_s",
+		                        (double)(long long)((now - c->created_ms) / 1000));
+		cJSON_AddNumberToObject(
+		    o, "idle_s",
+		    c->state == CTR_IDLE ? (double)(long long)((now - c->last_used_ms) / 1000) : 0);
 		cJSON_AddNumberToObject(o, "calls", (double)c->calls);
 		cJSON_AddNumberToObject(o, "memory_limit_mb", (double)c->memory_mb);
 		if (mem >= 0)
@@ -931,7 +932,7 @@ void pool_shutdown(long grace_ms)
 	wait_quiet(mono_ms() + grace_ms, 0);
 	if (P.inflight > 0)
 		log_warnx("%d calls still running after %ld ms: their containers go now",
-			  P.inflight, grace_ms);
+		          P.inflight, grace_ms);
 	for (struct ctr *c = P.ctrs; c != NULL; c = c->next) {
 		if (c->state == CTR_IDLE || c->state == CTR_DRAINING)
 			pool_ctr_set_state(c, CTR_DEAD);

@@ -19,7 +19,8 @@ struct xconfig;
 
 enum ctr_state {
 	CTR_CREATING, /* being created, attached and started by one thread; not usable yet */
-	CTR_IDLE,     /* running and waiting: generic (no function yet) or warm for one function version */
+	CTR_IDLE, /* running and waiting: generic (no function yet) or warm for one function version
+	           */
 	CTR_LOADING,  /* taken by a call: the function's code is being loaded (init frame) */
 	CTR_BUSY,     /* running a batch of one or more calls */
 	CTR_DRAINING, /* must not take new work: removed when its current user lets go */
@@ -30,18 +31,18 @@ enum ctr_state {
 struct fnpool;
 
 struct ctr {
-	struct ctr *next;       /* all containers */
-	char *id;               /* docker id, NULL until created */
+	struct ctr *next; /* all containers */
+	char *id;         /* docker id, NULL until created */
 	char short_id[13];
 	enum ctr_state state;
 	int runtime, isolation;
 	long memory_mb;
-	struct fnpool *fp;      /* NULL: generic pre-warmed container */
-	int generic;            /* started generic (code comes in the init frame) */
-	int inited;             /* code loaded */
+	struct fnpool *fp; /* NULL: generic pre-warmed container */
+	int generic;       /* started generic (code comes in the init frame) */
+	int inited;        /* code loaded */
 	double created_ms, last_used_ms;
 	long calls;
-	long long cpu_ns;       /* cgroup figure at the last sample */
+	long long cpu_ns; /* cgroup figure at the last sample */
 	long long mem_bytes;
 	int has_chan;
 	struct chan ch;
@@ -59,11 +60,11 @@ struct fnpool {
 	long concurrency;
 	struct call *qhead, *qtail;
 	int nqueued;
-	int nlive;          /* containers not DEAD/DRAINING */
+	int nlive; /* containers not DEAD/DRAINING */
 	int ncreating;
-	int evicted;        /* its containers were evicted (TTL/LRU): next cold is "evicted" */
-	int new_version;    /* an older version was drained: next cold is "new_version" */
-	int retired;        /* a newer version exists or it was drained */
+	int evicted;     /* its containers were evicted (TTL/LRU): next cold is "evicted" */
+	int new_version; /* an older version was drained: next cold is "new_version" */
+	int retired;     /* a newer version exists or it was drained */
 	long calls;
 };
 
@@ -109,6 +110,6 @@ void pool_shutdown(long grace_ms);
 /* Reads the container's cgroup (v1) memory peak (then resets it) and CPU
  * total; -1 when unknown. */
 void pool_cgroup_sample(const struct ctr *c, long long *mem_peak, long long *cpu_ns,
-			int reset_peak);
+                        int reset_peak);
 
 #endif

@@ -67,7 +67,8 @@ static int handle_invoke(const char *payload, size_t len, char **reply)
 	{
 		struct stat st;
 		if (stat(c->fn.code_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			*reply = error_payload("invalid", "function.code_dir is not a directory", 0);
+			*reply =
+			    error_payload("invalid", "function.code_dir is not a directory", 0);
 			call_free(c);
 			return PROTO_ERROR;
 		}
@@ -82,11 +83,11 @@ static int handle_invoke(const char *payload, size_t len, char **reply)
 		type = PROTO_RESULT;
 	} else {
 		*reply = error_payload(c->err_code ? c->err_code : "internal",
-				       c->err_msg ? c->err_msg : "no outcome", c->retry_after);
+		                       c->err_msg ? c->err_msg : "no outcome", c->retry_after);
 		type = PROTO_ERROR;
 	}
 	log_debug("%s %s v%d: %s", c->request_id, c->fn.name, c->fn.version,
-		  type == PROTO_RESULT ? "result" : c->err_code);
+	          type == PROTO_RESULT ? "result" : c->err_code);
 	call_free(c);
 	return type;
 }
@@ -156,7 +157,8 @@ static void *client_main(void *arg)
 
 		if (proto_read(fd, &h, &payload, -1, &e) < 0) {
 			if (e->code == ERR_PROTO) {
-				/* a bad header: say why, then close (nothing else is trustworthy) */
+				/* a bad header: say why, then close (nothing else is trustworthy)
+				 */
 				_cleanup_free_ char *p = error_payload("invalid", e->msg, 0);
 				struct err *e2 = NULL;
 				if (proto_write(fd, PROTO_ERROR, 0, p, strlen(p), &e2) < 0)
@@ -168,7 +170,7 @@ static void *client_main(void *arg)
 		}
 		rtype = proto_server_dispatch(h.type, payload, h.length, &reply);
 		if (proto_write(fd, (uint8_t)(rtype < 0 ? -rtype : rtype), h.request_id, reply,
-				strlen(reply), &e) < 0) {
+		                strlen(reply), &e) < 0) {
 			log_debug("client gone: %s", e->msg);
 			err_free(&e);
 			break;

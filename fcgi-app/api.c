@@ -9,8 +9,8 @@
 
 struct app *app;
 
-int api_query_int(const struct request *req, struct reply *rep, const char *name,
-		  long long min, long long max, long long def, long long *out)
+int api_query_int(const struct request *req, struct reply *rep, const char *name, long long min,
+                  long long max, long long def, long long *out)
 {
 	_cleanup_free_ char *v = NULL;
 	struct err *e = NULL;
@@ -29,7 +29,7 @@ int api_query_int(const struct request *req, struct reply *rep, const char *name
 	n = strtoll(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < min || n > max) {
 		reply_error(rep, 400, "invalid", "%s: must be an integer between %lld and %lld",
-			    name, min, max);
+		            name, min, max);
 		return -1;
 	}
 	*out = n;
@@ -37,7 +37,7 @@ int api_query_int(const struct request *req, struct reply *rep, const char *name
 }
 
 int api_page(const struct request *req, struct reply *rep, int def, int max, int *limit,
-	     long long *cursor)
+             long long *cursor)
 {
 	long long l, c;
 

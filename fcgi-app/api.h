@@ -24,18 +24,17 @@ void api_metrics_summary(struct request *req, struct reply *rep);
  * integer from X-Next-Cursor; 0 when absent).  Fills rep with 400 and
  * returns -1 on a bad value. */
 int api_page(const struct request *req, struct reply *rep, int def, int max, int *limit,
-	     long long *cursor);
+             long long *cursor);
 /* Lists are JSON arrays (the seed's clients iterate them); the cursor of the
  * next page, when there may be one, is in the X-Next-Cursor header. */
 void api_next_cursor(struct reply *rep, int count, int limit, long long last);
 /* Reads a whole-number query parameter within bounds; absent = def. */
-int api_query_int(const struct request *req, struct reply *rep, const char *name,
-		  long long min, long long max, long long def, long long *out);
+int api_query_int(const struct request *req, struct reply *rep, const char *name, long long min,
+                  long long max, long long def, long long *out);
 struct function;
 /* Loads the function named by the path ({id|name} in params[0]); fills rep
  * (400 for an impossible name, 404, 503) and returns -1 on failure. */
-int api_load_function(struct request *req, struct reply *rep, int with_code,
-		      struct function *f);
+int api_load_function(struct request *req, struct reply *rep, int with_code, struct function *f);
 /* Answers e (see reply_err) and frees it. */
 void api_fail(struct reply *rep, struct err **e);
 

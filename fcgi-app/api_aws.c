@@ -485,13 +485,12 @@ static void fail_code(struct reply *rep, struct err **e)
 }
 
 /* The AWS API takes AWS's package size (50 MB zipped, checked exactly by
- * map_zip), whatever api.max_code_bytes allows /api's source text. */
+ * map_zip), whatever api.max_zip_bytes allows /api. */
 static struct fn_limits fn_lim(void)
 {
-	struct fn_limits l = {(size_t)app->cfg.max_code_bytes, (size_t)app->cfg.max_env_bytes};
+	struct fn_limits l = {(size_t)app->cfg.max_code_bytes, (size_t)app->cfg.max_env_bytes,
+	                      (size_t)ZIP_MAX_ZIPPED};
 
-	if (l.max_code_bytes < ZIP_MAX_ZIPPED)
-		l.max_code_bytes = ZIP_MAX_ZIPPED;
 	return l;
 }
 

@@ -15,7 +15,8 @@
 
 static struct fn_limits limits(void)
 {
-	struct fn_limits l = {(size_t)app->cfg.max_code_bytes, (size_t)app->cfg.max_env_bytes};
+	struct fn_limits l = {(size_t)app->cfg.max_code_bytes, (size_t)app->cfg.max_env_bytes,
+	                      (size_t)app->cfg.max_zip_bytes};
 
 	return l;
 }
@@ -25,14 +26,13 @@ static int check_ref(const char *ref, struct reply *rep)
 {
 	if (!function_name_valid(ref)) {
 		reply_error(rep, 400, "invalid",
-			    "function: must be an id or a name matching [A-Za-z0-9_-]{1,64}");
+		            "function: must be an id or a name matching [A-Za-z0-9_-]{1,64}");
 		return -1;
 	}
 	return 0;
 }
 
-int api_load_function(struct request *req, struct reply *rep, int with_code,
-		      struct function *f)
+int api_load_function(struct request *req, struct reply *rep, int with_code, struct function *f)
 {
 	struct err *e = NULL;
 
@@ -184,8 +184,7 @@ static void fn_code(struct request *req, struct reply *rep)
 	cJSON_AddStringToObject(o, "code_sha256", f.code_sha256);
 	cJSON_AddNumberToObject(o, "code_size", (double)f.code_len);
 	if (cJSON_GetObjectItemCaseSensitive(full, "code_zip") != NULL)
-		cJSON_AddItemToObject(o, "code_zip",
-				      cJSON_DetachItemFromObject(full, "code_zip"));
+		cJSON_AddItemToObject(o, "code_zip", cJSON_DetachItemFromObject(full, "code_zip"));
 	else
 		cJSON_AddItemToObject(o, "code", cJSON_DetachItemFromObject(full, "code"));
 	cJSON_Delete(full);
@@ -194,11 +193,11 @@ static void fn_code(struct request *req, struct reply *rep)
 }
 
 static const struct route routes[] = {
-	{"POST", "/api/functions", auth_bearer, fn_create},
-	{"GET", "/api/functions", auth_bearer, fn_list},
-	{"GET", "/api/functions/{}", auth_bearer, fn_get},
-	{"PUT", "/api/functions/{}", auth_bearer, fn_update},
-	{"DELETE", "/api/functions/{}", auth_bearer, fn_delete},
-	{"GET", "/api/functions/{}/code", auth_bearer, fn_code},
+    {"POST", "/api/functions", auth_bearer, fn_create},
+    {"GET", "/api/functions", auth_bearer, fn_list},
+    {"GET", "/api/functions/{}", auth_bearer, fn_get},
+    {"PUT", "/api/functions/{}", auth_bearer, fn_update},
+    {"DELETE", "/api/functions/{}", auth_bearer, fn_delete},
+    {"GET", "/api/functions/{}/code", auth_bearer, fn_code},
 };
 ROUTE_TABLE(api_functions_routes, routes);

@@ -42,6 +42,6 @@ static void health(struct request *req, struct reply *rep)
 }
 
 static const struct route routes[] = {
-	{"GET", "/api/health", NULL, health},
+    {"GET", "/api/health", NULL, health},
 };
 ROUTE_TABLE(api_health_routes, routes);

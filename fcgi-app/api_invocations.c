@@ -12,8 +12,7 @@
 #include "db_core.h"
 #include "function.h"
 
-static const char *const statuses[] = {"success", "error", "timeout", "oom", "killed",
-				       "internal"};
+static const char *const statuses[] = {"success", "error", "timeout", "oom", "killed", "internal"};
 
 static int status_valid(const char *s)
 {
@@ -24,8 +23,7 @@ static int status_valid(const char *s)
 }
 
 /* ?function= is an id (digits) or a name. */
-static int function_filter(const struct request *req, struct reply *rep, long long *id,
-			   char **name)
+static int function_filter(const struct request *req, struct reply *rep, long long *id, char **name)
 {
 	_cleanup_free_ char *v = NULL;
 	struct err *e = NULL;
@@ -40,7 +38,7 @@ static int function_filter(const struct request *req, struct reply *rep, long lo
 		return 0;
 	if (!function_name_valid(v)) {
 		reply_error(rep, 400, "invalid",
-			    "function: must be an id or a name matching [A-Za-z0-9_-]{1,64}");
+		            "function: must be an id or a name matching [A-Za-z0-9_-]{1,64}");
 		return -1;
 	}
 	if (strspn(v, "0123456789") == strlen(v) && strlen(v) <= 18)
@@ -68,8 +66,9 @@ static void inv_list(struct request *req, struct reply *rep)
 		return;
 	}
 	if (status != NULL && !status_valid(status)) {
-		reply_error(rep, 400, "invalid", "status: must be one of success, error, timeout, "
-						 "oom, killed, internal");
+		reply_error(rep, 400, "invalid",
+		            "status: must be one of success, error, timeout, "
+		            "oom, killed, internal");
 		return;
 	}
 	f.function_name = name;
@@ -138,9 +137,9 @@ static void metrics_raw(struct request *req, struct reply *rep)
 }
 
 static const struct route routes[] = {
-	{"GET", "/api/invocations", auth_bearer, inv_list},
-	{"GET", "/api/invocations/{}", auth_bearer, inv_get},
-	{"GET", "/api/metrics", auth_bearer, metrics_raw},
-	{"GET", "/api/metrics/summary", auth_bearer, api_metrics_summary},
+    {"GET", "/api/invocations", auth_bearer, inv_list},
+    {"GET", "/api/invocations/{}", auth_bearer, inv_get},
+    {"GET", "/api/metrics", auth_bearer, metrics_raw},
+    {"GET", "/api/metrics/summary", auth_bearer, api_metrics_summary},
 };
 ROUTE_TABLE(api_invocations_routes, routes);

@@ -12,8 +12,11 @@
 #include "function.h"
 #include "invoke.h"
 
-static void answer_failure(struct reply *rep, struct err **e, int retry_after)
+static void answer_failure(struct reply *rep, const struct invoke_out *out, struct err **e,
+                           int retry_after)
 {
+	if (out->request_id[0] != '\0') /* it was recorded (as internal) */
+		reply_header(rep, "X-Request-Id", "%s", out->request_id);
 	if ((*e)->code == ERR_TOO_MANY)
 		reply_header(rep, "Retry-After", "%d", retry_after > 0 ? retry_after : 1);
 	api_fail(rep, e);
@@ -48,9 +51,9 @@ static cJSON *invoke_json(const struct function *fn, const struct invoke_out *o)
 {
 	cJSON *j = cJSON_CreateObject();
 	const cJSON *r = o->result;
-	static const char *const keys[] = {"duration_ms", "init_ms", "queue_ms", "cold_reason",
-					   "isolation", "container", "batch_size",
-					   "max_memory_bytes", "cpu_ms"};
+	static const char *const keys[] = {"duration_ms", "init_ms",          "queue_ms",
+	                                   "cold_reason", "isolation",        "container",
+	                                   "batch_size",  "max_memory_bytes", "cpu_ms"};
 
 	cJSON_AddStringToObject(j, "request_id", o->request_id);
 	cJSON_AddStringToObject(j, "function", fn->name);
@@ -63,7 +66,7 @@ static cJSON *invoke_json(const struct function *fn, const struct invoke_out *o)
 	add_from(j, r, "output", 0);
 	add_from(j, r, "logs", 0);
 	cJSON_AddBoolToObject(j, "logs_truncated",
-			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "logs_truncated")));
+	                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "logs_truncated")));
 	cJSON_AddBoolToObject(j, "cold", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "cold")));
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		add_from(j, r, keys[i], 0);
@@ -85,13 +88,14 @@ static void fn_invoke(struct request *req, struct reply *rep)
 		return;
 	if ((long)req->body_len > app->cfg.max_event_bytes) {
 		reply_error(rep, 413, "too_large", "event: exceeds %ld bytes",
-			    app->cfg.max_event_bytes);
+		            app->cfg.max_event_bytes);
 		return;
 	}
 	if (req->body_len > 0) {
 		event = cJSON_ParseWithLength(req->body, req->body_len);
 		if (event == NULL) {
-			reply_error(rep, 400, "invalid", "event: malformed JSON in the request body");
+			reply_error(rep, 400, "invalid",
+			            "event: malformed JSON in the request body");
 			return;
 		}
 	}
@@ -101,7 +105,7 @@ static void fn_invoke(struct request *req, struct reply *rep)
 	ir = (struct invoke_req){&fn, iso, event, NULL, "api", NULL};
 	if (invoke_run(req->w, &ir, &out, &retry, &e) < 0) {
 		function_free(&fn);
-		answer_failure(rep, &e, retry);
+		answer_failure(rep, &out, &e, retry);
 		return;
 	}
 	reply_header(rep, "X-Request-Id", "%s", out.request_id);
@@ -112,16 +116,16 @@ static void fn_invoke(struct request *req, struct reply *rep)
 
 /* ------------------------------------------------------------------ seed */
 
-static int seed_params(const struct request *req, struct reply *rep, char ref[32],
-		       cJSON **args, const char **iso)
+static int seed_params(const struct request *req, struct reply *rep, char ref[32], cJSON **args,
+                       const char **iso)
 {
 	_cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
 	const cJSON *id, *a, *g;
 
 	if (body == NULL || !cJSON_IsObject(body)) {
 		reply_error(rep, 400, "invalid",
-			    body == NULL ? "malformed JSON in the request body"
-					 : "the request body must be a JSON object");
+		            body == NULL ? "malformed JSON in the request body"
+		                         : "the request body must be a JSON object");
 		return -1;
 	}
 	id = cJSON_GetObjectItemCaseSensitive(body, "id");
@@ -132,8 +136,8 @@ static int seed_params(const struct request *req, struct reply *rep, char ref[32
 		snprintf(ref, 32, "%s", id->valuestring);
 	} else {
 		reply_error(rep, 400, "invalid",
-			    id == NULL ? "id: required"
-				       : "id: must be a function id (positive integer) or name");
+		            id == NULL ? "id: required"
+		                       : "id: must be a function id (positive integer) or name");
 		return -1;
 	}
 	a = cJSON_GetObjectItemCaseSensitive(body, "args");
@@ -164,11 +168,11 @@ static cJSON *seed_json(const struct function *fn, const struct invoke_out *o)
 	} else if (strcmp(o->status, "timeout") == 0) {
 		char m[96];
 		snprintf(m, sizeof(m), "Execution timed out after %g seconds",
-			 (double)fn->timeout_ms / 1000.0);
+		         (double)fn->timeout_ms / 1000.0);
 		cJSON_AddStringToObject(j, "error", m);
 	} else {
-		cJSON_AddStringToObject(j, "error", cJSON_IsString(msg) ? msg->valuestring
-									 : o->status);
+		cJSON_AddStringToObject(j, "error",
+		                        cJSON_IsString(msg) ? msg->valuestring : o->status);
 	}
 	cJSON_AddStringToObject(j, "request_id", o->request_id);
 	cJSON_AddStringToObject(j, "status", o->status);
@@ -196,7 +200,7 @@ static void fn_execute(struct request *req, struct reply *rep)
 	ir = (struct invoke_req){&fn, iso, NULL, args, "seed", NULL};
 	if (invoke_run(req->w, &ir, &out, &retry, &e) < 0) {
 		function_free(&fn);
-		answer_failure(rep, &e, retry);
+		answer_failure(rep, &out, &e, retry);
 		return;
 	}
 	reply_header(rep, "X-Request-Id", "%s", out.request_id);
@@ -206,7 +210,7 @@ static void fn_execute(struct request *req, struct reply *rep)
 }
 
 static const struct route routes[] = {
-	{"POST", "/api/functions/{}/invoke", auth_bearer, fn_invoke},
-	{"POST", "/api/functions/execute", auth_bearer, fn_execute},
+    {"POST", "/api/functions/{}/invoke", auth_bearer, fn_invoke},
+    {"POST", "/api/functions/execute", auth_bearer, fn_execute},
 };
 ROUTE_TABLE(api_invoke_routes, routes);

@@ -35,7 +35,7 @@ static void key_create(struct request *req, struct reply *rep)
 	}
 	if (!cJSON_IsString(name) || !auth_name_valid(name->valuestring)) {
 		reply_error(rep, 400, "invalid",
-			    "name: must be a string of 1 to 64 printable ASCII characters");
+		            "name: must be a string of 1 to 64 printable ASCII characters");
 		return;
 	}
 	if (auth_key_new(app->master_key, akid, key, hash, &e) < 0 ||
@@ -99,8 +99,8 @@ static void key_revoke(struct request *req, struct reply *rep)
 }
 
 static const struct route routes[] = {
-	{"POST", "/api/keys", auth_bearer, key_create},
-	{"GET", "/api/keys", auth_bearer, key_list},
-	{"DELETE", "/api/keys/{}", auth_bearer, key_revoke},
+    {"POST", "/api/keys", auth_bearer, key_create},
+    {"GET", "/api/keys", auth_bearer, key_list},
+    {"DELETE", "/api/keys/{}", auth_bearer, key_revoke},
 };
 ROUTE_TABLE(api_keys_routes, routes);

@@ -63,7 +63,7 @@ static int query_function(struct request *req, struct reply *rep, long long *id,
 		return 0;
 	if (!function_name_valid(v)) {
 		reply_error(rep, 400, "invalid",
-			    "function: must be an id or a name matching [A-Za-z0-9_-]{1,64}");
+		            "function: must be an id or a name matching [A-Za-z0-9_-]{1,64}");
 		return -1;
 	}
 	if (db_fn_get(req->w->db, v, 0, &f, &e) < 0) {
@@ -77,7 +77,7 @@ static int query_function(struct request *req, struct reply *rep, long long *id,
 }
 
 static int query_window(const struct request *req, struct reply *rep, struct metrics_window *w,
-			int *step)
+                        int *step)
 {
 	_cleanup_free_ char *win = NULL;
 	_cleanup_free_ char *st = NULL;
@@ -96,8 +96,8 @@ static int query_window(const struct request *req, struct reply *rep, struct met
 
 /* Fills a series for the window: exact from raw rows for short windows
  * unless there are too many, else from the rollup.  *out owned by caller. */
-static int build_series(struct db *db, const struct metrics_window *w, int step,
-			long long fid, struct metrics_series **out, struct err **e)
+static int build_series(struct db *db, const struct metrics_window *w, int step, long long fid,
+                        struct metrics_series **out, struct err **e)
 {
 	time_t now = time(NULL);
 	struct metrics_series *s;
@@ -145,7 +145,8 @@ static void timeseries(struct request *req, struct reply *rep)
 	cJSON_AddStringToObject(root, "window", w.name);
 	cJSON_AddNumberToObject(root, "step_s", s->step);
 	cJSON_AddNumberToObject(root, "from", (double)s->from);
-	cJSON_AddNumberToObject(root, "to", (double)(s->from + (int64_t)s->step * (int64_t)s->nbuckets));
+	cJSON_AddNumberToObject(root, "to",
+	                        (double)(s->from + (int64_t)s->step * (int64_t)s->nbuckets));
 	cJSON_AddStringToObject(root, "source", s->exact ? "raw" : "rollup");
 	if (fid > 0) {
 		f = cJSON_AddObjectToObject(root, "function");
@@ -197,13 +198,13 @@ static int exec_ask(struct request *req, int type, int reply_type, cJSON **out, 
 	cJSON *reply = NULL;
 	int rtype = 0, sent = 0;
 
-	if (exec_client_call(req->w->ec, type, payload, EXEC_TIMEOUT_MS, &rtype, &reply, &sent,
-			     e) < 0)
+	if (exec_client_call(req->w->ec, type, payload, EXEC_TIMEOUT_MS, &rtype, &reply, &sent, e) <
+	    0)
 		return -1;
 	if (rtype != reply_type) {
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(reply, "message");
 		err_set(e, ERR_UNAVAILABLE, "executor unavailable: %s",
-			cJSON_IsString(m) ? m->valuestring : "unexpected reply");
+		        cJSON_IsString(m) ? m->valuestring : "unexpected reply");
 		cJSON_Delete(reply);
 		return -1;
 	}
@@ -273,7 +274,7 @@ static int host_cpu(double *pct, struct err **e)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	age = (double)(t.tv_sec - last_at.tv_sec) + (double)(t.tv_nsec - last_at.tv_nsec) / 1e9;
 	if (last.total == 0 || age > 60) {
-		const struct timespec pause = { 0, 100 * 1000 * 1000 };
+		const struct timespec pause = {0, 100 * 1000 * 1000};
 		if (cpu_sample(&last, e) < 0)
 			goto out;
 		last_at = t;
@@ -321,7 +322,7 @@ static cJSON *host_json(struct err **e)
 	cJSON_AddNumberToObject(h, "mem_total_bytes", (double)total);
 	cJSON_AddNumberToObject(h, "mem_available_bytes", (double)avail);
 	cJSON_AddNumberToObject(h, "mem_used_percent",
-				round(1000.0 * (double)(total - avail) / (double)total) / 10);
+	                        round(1000.0 * (double)(total - avail) / (double)total) / 10);
 	return h;
 }
 
@@ -346,7 +347,7 @@ static void stats(struct request *req, struct reply *rep)
 		cJSON_AddBoolToObject(ex, "ok", 1);
 		cJSON_AddNumberToObject(root, "containers", cJSON_IsNumber(c) ? c->valuedouble : 0);
 		cJSON_AddNumberToObject(root, "containers_memory_bytes",
-					cJSON_IsNumber(m) ? m->valuedouble : 0);
+		                        cJSON_IsNumber(m) ? m->valuedouble : 0);
 		cJSON_AddItemToObject(ex, "stats", st);
 	} else {
 		cJSON_AddBoolToObject(ex, "ok", 0);
@@ -378,7 +379,7 @@ static int collect_counter(const struct db_metrics_counter *c, void *arg)
 
 static void prometheus(struct request *req, struct reply *rep)
 {
-	struct counters cs = { NULL, 0, 0 };
+	struct counters cs = {NULL, 0, 0};
 	cJSON *pools_reply = NULL;
 	struct err *e = NULL;
 	struct buf out;
@@ -402,9 +403,9 @@ static void prometheus(struct request *req, struct reply *rep)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/metrics/timeseries", auth_bearer, timeseries },
-	{ "GET", "/api/pools", auth_bearer, pools },
-	{ "GET", "/api/stats", auth_bearer, stats },
-	{ "GET", "/metrics", auth_bearer, prometheus },
+    {"GET", "/api/metrics/timeseries", auth_bearer, timeseries},
+    {"GET", "/api/pools", auth_bearer, pools},
+    {"GET", "/api/stats", auth_bearer, stats},
+    {"GET", "/metrics", auth_bearer, prometheus},
 };
 ROUTE_TABLE(api_metrics_routes, routes);

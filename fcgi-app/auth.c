@@ -83,8 +83,8 @@ void auth_key_hash(const char *key, char hash[65])
 	crypt_sha256_hex(key, strlen(key), hash);
 }
 
-int auth_key_new(const uint8_t master[32], char akid[AUTH_AKID_LEN + 1],
-		 char key[AUTH_KEY_LEN + 1], char hash[65], struct err **e)
+int auth_key_new(const uint8_t master[32], char akid[AUTH_AKID_LEN + 1], char key[AUTH_KEY_LEN + 1],
+                 char hash[65], struct err **e)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	uint8_t r[9];
@@ -194,7 +194,7 @@ int auth_bearer(struct request *req, struct reply *rep)
 	    request_query_has(req, "access_token") || request_query_has(req, "token") ||
 	    query_has_key(req->query))
 		return unauthorized(rep, "API keys are not accepted in the query string; "
-					 "use the Authorization: Bearer header");
+		                         "use the Authorization: Bearer header");
 	if (h == NULL)
 		return unauthorized(rep, "missing Authorization: Bearer <key>");
 	if (strncasecmp(h, "Bearer ", 7) != 0)

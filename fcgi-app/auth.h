@@ -22,8 +22,8 @@ int auth_master_load(const char *path, int create, uint8_t key[32], struct err *
 /* The secret of an access key id under the master key. */
 void auth_secret(const uint8_t master[32], const char *akid, char secret[AUTH_SECRET_LEN + 1]);
 /* A new key: its access key id, the whole key and the hex SHA-256 to store. */
-int auth_key_new(const uint8_t master[32], char akid[AUTH_AKID_LEN + 1],
-		 char key[AUTH_KEY_LEN + 1], char hash[65], struct err **e);
+int auth_key_new(const uint8_t master[32], char akid[AUTH_AKID_LEN + 1], char key[AUTH_KEY_LEN + 1],
+                 char hash[65], struct err **e);
 /* Checks the shape of a presented key and copies its access key id out.
  * Returns 0, or -1 when it cannot be one of ours. */
 int auth_key_parse(const char *key, char akid[AUTH_AKID_LEN + 1]);

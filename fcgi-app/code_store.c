@@ -83,7 +83,7 @@ static int fill_dir(const char *tmp, const struct function *f, struct err **e)
 	if (strcmp(f->code_format, "zip") == 0) {
 		if (code_zip_unpack == NULL)
 			return err_set(e, ERR_INVALID,
-				       "code_zip: zip archives are not supported by this build");
+			               "code_zip: zip archives are not supported by this build");
 		return code_zip_unpack(f->code, f->code_len, tmp, e);
 	}
 	file = function_code_file(f);
@@ -124,8 +124,7 @@ static int add_missing_file(const char *dir, const struct function *f, struct er
 	return 0;
 }
 
-int code_store_write(const char *code_dir, const struct function *f, char **dir,
-		     struct err **e)
+int code_store_write(const char *code_dir, const struct function *f, char **dir, struct err **e)
 {
 	_cleanup_free_ char *final = xasprintf("%s/%s", code_dir, f->code_sha256);
 	_cleanup_free_ char *tmp = NULL;

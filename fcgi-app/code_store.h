@@ -19,7 +19,6 @@ extern code_unpack_fn code_zip_unpack;
 /* Makes sure $code_dir/<f->code_sha256>/ holds f's code (text code under
  * the file name its handler implies, zip code unpacked).  On success *dir
  * (if not NULL) is the directory's path (caller frees). */
-int code_store_write(const char *code_dir, const struct function *f, char **dir,
-		     struct err **e);
+int code_store_write(const char *code_dir, const struct function *f, char **dir, struct err **e);
 
 #endif

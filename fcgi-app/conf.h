@@ -25,6 +25,7 @@ struct config {
 	int threads;
 	long max_body_bytes;
 	long max_code_bytes;
+	long max_zip_bytes;
 	long max_env_bytes;
 	long max_event_bytes;
 	char *journal_dir;  /* default $var_dir/journal */

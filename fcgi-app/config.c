@@ -17,31 +17,32 @@
 /* Every key the API knows.  Keys with a NULL default are derived from
  * var_dir once the file has been read (see fill_derived). */
 const struct config_entry config_table[] = {
-	{"var_dir", CONF_STR, OFF(var_dir), NULL, 0, 0},
-	{"instance", CONF_STR, OFF(instance), NULL, 0, 0},
-	{"log_level", CONF_LEVEL, OFF(log_level), "info", 0, 0},
-	{"executor_socket", CONF_STR, OFF(executor_socket), NULL, 0, 0},
-	{"code_dir", CONF_STR, OFF(code_dir), NULL, 0, 0},
-	{"api.db_socket", CONF_STR, OFF(db_socket), NULL, 0, 0},
-	{"api.db_name", CONF_STR, OFF(db_name), "lambda", 0, 0},
-	{"api.db_user", CONF_STR, OFF(db_user), "lambda", 0, 0},
-	{"api.db_password", CONF_STR, OFF(db_password), "", 0, 0},
-	{"api.db_connect_timeout_s", CONF_INT, OFF(db_connect_timeout_s), "1", 1, 60},
-	{"api.db_rw_timeout_s", CONF_INT, OFF(db_rw_timeout_s), "2", 1, 600},
-	{"api.threads", CONF_INT, OFF(threads), "16", 1, 256},
-	/* just under lighttpd's default max-request-size (70000 KiB): a 50 MB zip
-	 * in base64 JSON fits, and the app's own cap answers first */
-	{"api.max_body_bytes", CONF_LONG, OFF(max_body_bytes), "71303168", 1024, 1LL << 30},
-	{"api.max_code_bytes", CONF_LONG, OFF(max_code_bytes), "4194304", 1, 1LL << 30},
-	{"api.max_env_bytes", CONF_LONG, OFF(max_env_bytes), "4096", 2, 1 << 20},
-	{"api.max_event_bytes", CONF_LONG, OFF(max_event_bytes), "6291456", 2, 1LL << 30},
-	{"api.journal_dir", CONF_STR, OFF(journal_dir), NULL, 0, 0},
-	{"api.master_key", CONF_STR, OFF(master_key), NULL, 0, 0},
-	{"api.cors_origins", CONF_STR, OFF(cors_origins), "", 0, 0},
-	{"api.journal_flush_ms", CONF_INT, OFF(journal_flush_ms), "50", 1, 50},
-	{"api.exec_connect_timeout_ms", CONF_INT, OFF(exec_connect_timeout_ms), "1000", 10, 60000},
-	{"api.exec_ping_timeout_ms", CONF_INT, OFF(exec_ping_timeout_ms), "1000", 10, 60000},
-	{"api.exec_margin_ms", CONF_INT, OFF(exec_margin_ms), "5000", 0, 600000},
+    {"var_dir", CONF_STR, OFF(var_dir), NULL, 0, 0},
+    {"instance", CONF_STR, OFF(instance), NULL, 0, 0},
+    {"log_level", CONF_LEVEL, OFF(log_level), "info", 0, 0},
+    {"executor_socket", CONF_STR, OFF(executor_socket), NULL, 0, 0},
+    {"code_dir", CONF_STR, OFF(code_dir), NULL, 0, 0},
+    {"api.db_socket", CONF_STR, OFF(db_socket), NULL, 0, 0},
+    {"api.db_name", CONF_STR, OFF(db_name), "lambda", 0, 0},
+    {"api.db_user", CONF_STR, OFF(db_user), "lambda", 0, 0},
+    {"api.db_password", CONF_STR, OFF(db_password), "", 0, 0},
+    {"api.db_connect_timeout_s", CONF_INT, OFF(db_connect_timeout_s), "1", 1, 60},
+    {"api.db_rw_timeout_s", CONF_INT, OFF(db_rw_timeout_s), "2", 1, 600},
+    {"api.threads", CONF_INT, OFF(threads), "16", 1, 256},
+    /* just under lighttpd's default max-request-size (70000 KiB): a 50 MB zip
+     * in base64 JSON fits, and the app's own cap answers first */
+    {"api.max_body_bytes", CONF_LONG, OFF(max_body_bytes), "71303168", 1024, 1LL << 30},
+    {"api.max_code_bytes", CONF_LONG, OFF(max_code_bytes), "4194304", 1, 1LL << 30},
+    {"api.max_zip_bytes", CONF_LONG, OFF(max_zip_bytes), "52428800", 22, 1LL << 30},
+    {"api.max_env_bytes", CONF_LONG, OFF(max_env_bytes), "4096", 2, 1 << 20},
+    {"api.max_event_bytes", CONF_LONG, OFF(max_event_bytes), "6291456", 2, 1LL << 30},
+    {"api.journal_dir", CONF_STR, OFF(journal_dir), NULL, 0, 0},
+    {"api.master_key", CONF_STR, OFF(master_key), NULL, 0, 0},
+    {"api.cors_origins", CONF_STR, OFF(cors_origins), "", 0, 0},
+    {"api.journal_flush_ms", CONF_INT, OFF(journal_flush_ms), "50", 1, 50},
+    {"api.exec_connect_timeout_ms", CONF_INT, OFF(exec_connect_timeout_ms), "1000", 10, 60000},
+    {"api.exec_ping_timeout_ms", CONF_INT, OFF(exec_ping_timeout_ms), "1000", 10, 60000},
+    {"api.exec_margin_ms", CONF_INT, OFF(exec_margin_ms), "30000", 0, 600000},
 };
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
 
@@ -54,7 +55,7 @@ static const struct config_entry *find_entry(const char *name)
 }
 
 static int set_value(struct config *c, const struct config_entry *ce, const char *val,
-		     struct err **e)
+                     struct err **e)
 {
 	void *base = (char *)c + ce->offset; /* void *: the table knows the type */
 	char *end;
@@ -69,8 +70,9 @@ static int set_value(struct config *c, const struct config_entry *ce, const char
 	case CONF_LEVEL:
 		lvl = log_level_parse(val);
 		if (lvl < 0)
-			return err_set(e, ERR_INVALID, "%s: expected error|warn|info|debug, got '%s'",
-				       ce->name, val);
+			return err_set(e, ERR_INVALID,
+			               "%s: expected error|warn|info|debug, got '%s'", ce->name,
+			               val);
 		*(int *)base = lvl;
 		return 0;
 	case CONF_INT:
@@ -78,11 +80,11 @@ static int set_value(struct config *c, const struct config_entry *ce, const char
 		errno = 0;
 		n = strtoll(val, &end, 10);
 		if (errno != 0 || end == val || *end != '\0')
-			return err_set(e, ERR_INVALID, "%s: expected an integer, got '%s'", ce->name,
-				       val);
+			return err_set(e, ERR_INVALID, "%s: expected an integer, got '%s'",
+			               ce->name, val);
 		if (n < ce->min || n > ce->max)
 			return err_set(e, ERR_INVALID, "%s: %lld is out of bounds [%lld, %lld]",
-				       ce->name, n, ce->min, ce->max);
+			               ce->name, n, ce->min, ce->max);
 		if (ce->type == CONF_INT)
 			*(int *)base = (int)n;
 		else
@@ -140,7 +142,7 @@ static int fill_derived(struct config *c, const char *dir, struct err **e)
 		c->var_dir = xstrdup(dir);
 	if (c->var_dir[0] != '/')
 		return err_set(e, ERR_INVALID, "var_dir: must be an absolute path, got '%s'",
-			       c->var_dir);
+		               c->var_dir);
 	set_default_path(&c->executor_socket, c->var_dir, "run/executor.sock");
 	set_default_path(&c->code_dir, c->var_dir, "code");
 	set_default_path(&c->db_socket, c->var_dir, "run/mysql.sock");

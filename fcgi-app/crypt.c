@@ -38,7 +38,7 @@ void crypt_sha256_hex(const void *data, size_t len, char out[65])
 }
 
 void crypt_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
-		       uint8_t out[CRYPT_SHA256_LEN])
+                       uint8_t out[CRYPT_SHA256_LEN])
 {
 	unsigned int n = CRYPT_SHA256_LEN;
 
@@ -60,9 +60,9 @@ int crypt_equal(const void *a, const void *b, size_t n)
 static char *b64(const void *in, size_t n, int url)
 {
 	static const char std[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	static const char safe[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	const char *al = url ? safe : std;
 	const uint8_t *p = in;
 	char *out = xmalloc((n + 2) / 3 * 4 + 1);
@@ -116,7 +116,7 @@ static int b64val(char c)
 }
 
 int crypt_base64_decode(const char *in, size_t len, size_t max, uint8_t **out, size_t *outlen,
-			struct err **e)
+                        struct err **e)
 {
 	size_t pad = 0, n, o = 0;
 	uint8_t *buf;
@@ -138,13 +138,13 @@ int crypt_base64_decode(const char *in, size_t len, size_t max, uint8_t **out, s
 			if (v[k] < 0 && !(in[i + k] == '=' && i + 4 == len && k >= 4 - (int)pad)) {
 				free(buf);
 				return err_set(e, ERR_INVALID, "not base64: bad character at %zu",
-					       i + (size_t)k);
+				               i + (size_t)k);
 			}
 			if (v[k] < 0)
 				v[k] = 0;
 		}
 		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-			     (uint32_t)v[3];
+		             (uint32_t)v[3];
 		if (o < n)
 			buf[o++] = (uint8_t)(w >> 16);
 		if (o < n)

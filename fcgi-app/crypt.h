@@ -14,7 +14,7 @@ void crypt_sha256(const void *data, size_t len, uint8_t out[CRYPT_SHA256_LEN]);
 /* out receives 64 lower-case hex digits and a NUL. */
 void crypt_sha256_hex(const void *data, size_t len, char out[65]);
 void crypt_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
-		       uint8_t out[CRYPT_SHA256_LEN]);
+                       uint8_t out[CRYPT_SHA256_LEN]);
 /* Fills buf with n cryptographically random bytes; ERR_INTERNAL on failure. */
 int crypt_random(void *buf, size_t n, struct err **e);
 /* Constant-time comparison of two equally long buffers: 1 if equal. */
@@ -29,7 +29,7 @@ char *crypt_base64url(const void *in, size_t n);
  * *out is a new buffer (freed by the caller) of *outlen bytes.  ERR_INVALID
  * when the input is not base64; ERR_TOO_LARGE when it decodes to more than max. */
 int crypt_base64_decode(const char *in, size_t len, size_t max, uint8_t **out, size_t *outlen,
-			struct err **e);
+                        struct err **e);
 /* A random UUID v4 in canonical text form (37 bytes with the NUL). */
 int crypt_uuid4(char out[37], struct err **e);
 

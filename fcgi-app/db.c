@@ -115,9 +115,11 @@ static int db_connect(struct db *db, struct err **e)
 	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rw);
 	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'");
+	mysql_options(m, MYSQL_INIT_COMMAND,
+	              "SET time_zone = '+00:00', sql_mode = "
+	              "'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'");
 	if (mysql_real_connect(m, NULL, c->db_user, c->db_password, c->db_name, 0, c->db_socket,
-			       CLIENT_FOUND_ROWS) == NULL) {
+	                       CLIENT_FOUND_ROWS) == NULL) {
 		db_error(e, mysql_errno(m), mysql_error(m));
 		mysql_close(m);
 		return -1;
@@ -191,7 +193,7 @@ static int bind_execute(MYSQL_STMT *st, const struct db_param *p, int np, struct
 
 	if (np > DB_MAX_PARAMS || (unsigned long)np != mysql_stmt_param_count(st))
 		return err_set(e, ERR_INTERNAL, "statement wants %lu parameters, got %d",
-			       mysql_stmt_param_count(st), np);
+		               mysql_stmt_param_count(st), np);
 	b = xcalloc((size_t)np + 1, sizeof(*b));
 	lens = xcalloc((size_t)np + 1, sizeof(*lens));
 	for (int i = 0; i < np; i++) {
@@ -346,9 +348,9 @@ static int fetch_rows(MYSQL_STMT *st, db_row_fn fn, void *arg, struct err **e)
 }
 
 /* One attempt: returns -1 with *e, or what fetch_rows returned. */
-static int run_once(struct db *db, MYSQL_STMT *st, const struct db_param *p, int np,
-		    db_row_fn fn, void *arg, unsigned long long *affected,
-		    unsigned long long *insert_id, struct err **e)
+static int run_once(struct db *db, MYSQL_STMT *st, const struct db_param *p, int np, db_row_fn fn,
+                    void *arg, unsigned long long *affected, unsigned long long *insert_id,
+                    struct err **e)
 {
 	int rc;
 
@@ -384,8 +386,8 @@ static int retryable(struct db *db, MYSQL_STMT *st)
 }
 
 static int run(struct db *db, const char *sql, int cache, const struct db_param *p, int np,
-	       db_row_fn fn, void *arg, unsigned long long *affected,
-	       unsigned long long *insert_id, struct err **e)
+               db_row_fn fn, void *arg, unsigned long long *affected, unsigned long long *insert_id,
+               struct err **e)
 {
 	for (int attempt = 0;; attempt++) {
 		struct err *e1 = NULL;
@@ -418,13 +420,13 @@ static int run(struct db *db, const char *sql, int cache, const struct db_param 
 }
 
 int db_query(struct db *db, const char *sql, const struct db_param *p, int np, db_row_fn fn,
-	     void *arg, struct err **e)
+             void *arg, struct err **e)
 {
 	return run(db, sql, 1, p, np, fn, arg, NULL, NULL, e);
 }
 
 int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
-	    unsigned long long *affected, unsigned long long *insert_id, struct err **e)
+            unsigned long long *affected, unsigned long long *insert_id, struct err **e)
 {
 	unsigned long long a = 0, id = 0;
 
@@ -438,7 +440,7 @@ int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
 }
 
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
-		 unsigned long long *affected, struct err **e)
+                 unsigned long long *affected, struct err **e)
 {
 	unsigned long long a = 0;
 

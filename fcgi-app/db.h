@@ -29,11 +29,11 @@ struct db_param {
 	size_t len;
 };
 
-#define DBP_NULL        ((struct db_param){DB_NULL, 0, 0, NULL, 0})
-#define DBP_I64(v)      ((struct db_param){DB_I64, (long long)(v), 0, NULL, 0})
-#define DBP_DOUBLE(v)   ((struct db_param){DB_DOUBLE, 0, (double)(v), NULL, 0})
-#define DBP_STR(v)      ((struct db_param){DB_STR, 0, 0, (v), strlen(v)})
-#define DBP_BLOB(v, n)  ((struct db_param){DB_STR, 0, 0, (const char *)(v), (n)})
+#define DBP_NULL           ((struct db_param){DB_NULL, 0, 0, NULL, 0})
+#define DBP_I64(v)         ((struct db_param){DB_I64, (long long)(v), 0, NULL, 0})
+#define DBP_DOUBLE(v)      ((struct db_param){DB_DOUBLE, 0, (double)(v), NULL, 0})
+#define DBP_STR(v)         ((struct db_param){DB_STR, 0, 0, (v), strlen(v)})
+#define DBP_BLOB(v, n)     ((struct db_param){DB_STR, 0, 0, (const char *)(v), (n)})
 #define DBP_STR_OR_NULL(v) ((v) != NULL ? DBP_STR(v) : DBP_NULL)
 
 /* One result row: every column as text (NULL for SQL NULL), len[i] bytes,
@@ -59,14 +59,14 @@ int db_ping(struct db *db, struct err **e);
  * storage (its address is the cache key).  fn may be NULL.  Returns 0 or
  * fn's non-zero value; -1 and *e on failure. */
 int db_query(struct db *db, const char *sql, const struct db_param *p, int np, db_row_fn fn,
-	     void *arg, struct err **e);
+             void *arg, struct err **e);
 /* For INSERT/UPDATE/DELETE: *affected and *insert_id may be NULL. */
 int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
-	    unsigned long long *affected, unsigned long long *insert_id, struct err **e);
+            unsigned long long *affected, unsigned long long *insert_id, struct err **e);
 /* Like db_exec for a statement built at run time (multi-row inserts): it is
  * prepared, run and closed, never cached. */
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
-		 unsigned long long *affected, struct err **e);
+                 unsigned long long *affected, struct err **e);
 
 /* Row helpers: column i as a number (0 when NULL or not a number). */
 long long db_row_i64(const struct db_row *row, int i);

@@ -227,7 +227,11 @@ int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out
 	return 1;
 rollback:
 	db_aws_event_free(&ev);
-	db_exec(db, SQL_EV_ROLLBACK, NULL, 0, NULL, NULL, NULL);
+	{
+		struct err *e2 = NULL; /* the first error is the one to report */
+		db_exec(db, SQL_EV_ROLLBACK, NULL, 0, NULL, NULL, &e2);
+		err_free(&e2);
+	}
 	return rc;
 }
 

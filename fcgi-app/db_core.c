@@ -14,34 +14,33 @@
 #include "xalloc.h"
 
 #define TS(col)                                                                                    \
-	"CONCAT(DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.'), LPAD(MICROSECOND(" col ") DIV 1000, 3, "   \
+	"CONCAT(DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.'), LPAD(MICROSECOND(" col                 \
+	") DIV 1000, 3, "                                                                          \
 	"'0'), 'Z')"
 
 /* ============================================================ functions */
 
 #define FN_COLS                                                                                    \
 	"id, name, runtime, handler, style, route, code_format, code_sha256, code_size, "          \
-	"timeout_ms, memory_mb, isolation, env, concurrency, version, " TS("created_at") ", "      \
-	TS("updated_at") ", url_auth"
+	"timeout_ms, memory_mb, isolation, env, concurrency, version, " TS("created_at") ", " TS(  \
+	    "updated_at") ", url_auth"
 
 static const char SQL_FN_INSERT[] =
-	"INSERT INTO functions (name, runtime, handler, style, route, code, code_format, "
-	"code_sha256, code_size, timeout_ms, memory_mb, isolation, env, concurrency, url_auth, "
-	"version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
+    "INSERT INTO functions (name, runtime, handler, style, route, code, code_format, "
+    "code_sha256, code_size, timeout_ms, memory_mb, isolation, env, concurrency, url_auth, "
+    "version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
 static const char SQL_FN_BY_ID[] = "SELECT " FN_COLS " FROM functions WHERE id = ?";
 static const char SQL_FN_BY_NAME[] = "SELECT " FN_COLS " FROM functions WHERE name = ?";
-static const char SQL_FN_CODE_BY_ID[] =
-	"SELECT " FN_COLS ", code FROM functions WHERE id = ?";
-static const char SQL_FN_CODE_BY_NAME[] =
-	"SELECT " FN_COLS ", code FROM functions WHERE name = ?";
+static const char SQL_FN_CODE_BY_ID[] = "SELECT " FN_COLS ", code FROM functions WHERE id = ?";
+static const char SQL_FN_CODE_BY_NAME[] = "SELECT " FN_COLS ", code FROM functions WHERE name = ?";
 static const char SQL_FN_LIST[] =
-	"SELECT " FN_COLS " FROM functions WHERE id > ? ORDER BY id LIMIT ?";
+    "SELECT " FN_COLS " FROM functions WHERE id > ? ORDER BY id LIMIT ?";
 static const char SQL_FN_UPDATE[] =
-	"UPDATE functions SET name = ?, runtime = ?, handler = ?, style = ?, route = ?, "
-	"code = ?, code_format = ?, code_sha256 = ?, code_size = ?, timeout_ms = ?, "
-	"memory_mb = ?, isolation = ?, env = ?, concurrency = ?, url_auth = ?, "
-	"version = version + 1, "
-	"updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? AND version = ?";
+    "UPDATE functions SET name = ?, runtime = ?, handler = ?, style = ?, route = ?, "
+    "code = ?, code_format = ?, code_sha256 = ?, code_size = ?, timeout_ms = ?, "
+    "memory_mb = ?, isolation = ?, env = ?, concurrency = ?, url_auth = ?, "
+    "version = version + 1, "
+    "updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? AND version = ?";
 static const char SQL_FN_EXISTS[] = "SELECT version FROM functions WHERE id = ?";
 static const char SQL_FN_DELETE[] = "DELETE FROM functions WHERE id = ?";
 
@@ -114,8 +113,8 @@ int db_fn_insert(struct db *db, const struct function *f, long long *id, struct 
 	if (db_exec(db, SQL_FN_INSERT, p, 15, NULL, &nid, &e1) < 0) {
 		if (e1->code == ERR_CONFLICT) {
 			err_free(&e1);
-			return err_set(e, ERR_CONFLICT, "name: a function named '%s' already exists",
-				       f->name);
+			return err_set(e, ERR_CONFLICT,
+			               "name: a function named '%s' already exists", f->name);
 		}
 		*e = e1;
 		return -1;
@@ -135,7 +134,7 @@ static int all_digits(const char *s)
 }
 
 int db_fn_get(struct db *db, const char *id_or_name, int with_code, struct function *out,
-	      struct err **e)
+              struct err **e)
 {
 	struct function f;
 	struct db_param p;
@@ -145,14 +144,14 @@ int db_fn_get(struct db *db, const char *id_or_name, int with_code, struct funct
 	if (all_digits(id_or_name)) {
 		p = DBP_I64(strtoll(id_or_name, NULL, 10));
 		rc = db_query(db, with_code ? SQL_FN_CODE_BY_ID : SQL_FN_BY_ID, &p, 1, one_fn, &f,
-			      e);
+		              e);
 		if (rc < 0)
 			return -1;
 	}
 	if (rc == 0) {
 		p = DBP_STR(id_or_name);
 		rc = db_query(db, with_code ? SQL_FN_CODE_BY_NAME : SQL_FN_BY_NAME, &p, 1, one_fn,
-			      &f, e);
+		              &f, e);
 		if (rc < 0)
 			return -1;
 	}
@@ -180,7 +179,7 @@ static int fn_list_row(const struct db_row *r, void *arg)
 }
 
 int db_fn_list(struct db *db, long long after_id, int limit, cJSON *arr, long long *last,
-	       struct err **e)
+               struct err **e)
 {
 	struct db_param p[2] = {DBP_I64(after_id), DBP_I64(limit)};
 	struct list_ctx c = {arr, 0};
@@ -211,8 +210,8 @@ int db_fn_update(struct db *db, const struct function *f, long long version, str
 	if (db_exec(db, SQL_FN_UPDATE, p, 17, &n, NULL, &e1) < 0) {
 		if (e1->code == ERR_CONFLICT) {
 			err_free(&e1);
-			return err_set(e, ERR_CONFLICT, "name: a function named '%s' already exists",
-				       f->name);
+			return err_set(e, ERR_CONFLICT,
+			               "name: a function named '%s' already exists", f->name);
 		}
 		*e = e1;
 		return -1;
@@ -242,20 +241,20 @@ int db_fn_delete(struct db *db, long long id, struct err **e)
 /* ============================================================= API keys */
 
 static const char SQL_KEY_FIND[] =
-	"SELECT id, key_hash, revoked FROM api_keys WHERE access_key_id = ?";
+    "SELECT id, key_hash, revoked FROM api_keys WHERE access_key_id = ?";
 static const char SQL_KEY_INSERT[] =
-	"INSERT INTO api_keys (name, access_key_id, key_hash) VALUES (?, ?, ?)";
+    "INSERT INTO api_keys (name, access_key_id, key_hash) VALUES (?, ?, ?)";
 static const char SQL_KEY_TOUCH[] =
-	"UPDATE api_keys SET last_used_at = CURRENT_TIMESTAMP(3) WHERE id = ?";
+    "UPDATE api_keys SET last_used_at = CURRENT_TIMESTAMP(3) WHERE id = ?";
 #define KEY_COLS                                                                                   \
-	"id, name, access_key_id, " TS("created_at") ", " TS("last_used_at") ", revoked, "        \
-	TS("revoked_at")
+	"id, name, access_key_id, " TS("created_at") ", " TS("last_used_at") ", revoked, " TS(     \
+	    "revoked_at")
 static const char SQL_KEY_LIST[] =
-	"SELECT " KEY_COLS " FROM api_keys WHERE id > ? ORDER BY id LIMIT ?";
+    "SELECT " KEY_COLS " FROM api_keys WHERE id > ? ORDER BY id LIMIT ?";
 static const char SQL_KEY_GET[] = "SELECT " KEY_COLS " FROM api_keys WHERE id = ?";
 static const char SQL_KEY_REVOKE[] =
-	"UPDATE api_keys SET revoked = 1, revoked_at = COALESCE(revoked_at, "
-	"CURRENT_TIMESTAMP(3)) WHERE id = ?";
+    "UPDATE api_keys SET revoked = 1, revoked_at = COALESCE(revoked_at, "
+    "CURRENT_TIMESTAMP(3)) WHERE id = ?";
 static const char SQL_KEY_EXISTS[] = "SELECT id FROM api_keys WHERE id = ?";
 
 static int key_row(const struct db_row *r, void *arg)
@@ -283,7 +282,7 @@ int db_key_find(struct db *db, const char *akid, struct db_key *out, struct err 
 }
 
 int db_key_insert(struct db *db, const char *name, const char *akid, const char *hash,
-		  long long *id, struct err **e)
+                  long long *id, struct err **e)
 {
 	struct db_param p[3] = {DBP_STR(name), DBP_STR(akid), DBP_STR(hash)};
 	unsigned long long nid = 0;
@@ -333,7 +332,7 @@ static int key_list_row(const struct db_row *r, void *arg)
 }
 
 int db_key_list(struct db *db, long long after_id, int limit, cJSON *arr, long long *last,
-		struct err **e)
+                struct err **e)
 {
 	struct db_param p[2] = {DBP_I64(after_id), DBP_I64(limit)};
 	struct list_ctx c = {arr, 0};
@@ -383,17 +382,17 @@ int db_key_revoke(struct db *db, long long id, struct err **e)
 
 /* ==================================================== invocation records */
 
-#define INV_NCOLS       21
-#define INV_CHUNK_ROWS  40
+#define INV_NCOLS        21
+#define INV_CHUNK_ROWS   40
 #define LOGS_CHUNK_BYTES (4u * 1024 * 1024)
 
 static const char INV_INSERT_HEAD[] =
-	"INSERT IGNORE INTO invocations (request_id, function_id, function_name, "
-	"function_version, source, isolation, started_at, duration_ms, total_ms, init_ms, "
-	"queue_ms, cold, cold_reason, status, error_type, error_message, max_memory_bytes, "
-	"cpu_ms, response_bytes, batch_size, container) VALUES ";
+    "INSERT IGNORE INTO invocations (request_id, function_id, function_name, "
+    "function_version, source, isolation, started_at, duration_ms, total_ms, init_ms, "
+    "queue_ms, cold, cold_reason, status, error_type, error_message, max_memory_bytes, "
+    "cpu_ms, response_bytes, batch_size, container) VALUES ";
 static const char LOGS_INSERT_HEAD[] =
-	"INSERT IGNORE INTO invocation_logs (request_id, logs, truncated) VALUES ";
+    "INSERT IGNORE INTO invocation_logs (request_id, logs, truncated) VALUES ";
 
 /* "head (?, ..., ?), (...)" for rows x cols placeholders; caller frees. */
 static char *multi_insert_sql(const char *head, int rows, int cols)
@@ -528,18 +527,19 @@ int db_inv_insert(struct db *db, cJSON *const *recs, int n, struct err **e)
 #define INV_COLS                                                                                   \
 	"i.id, i.request_id, i.function_id, i.function_name, i.function_version, i.source, "       \
 	"i.isolation, " TS("i.started_at") ", i.duration_ms, i.total_ms, i.init_ms, i.queue_ms, "  \
-	"i.cold, i.cold_reason, i.status, i.error_type, i.error_message, i.max_memory_bytes, "     \
-	"i.cpu_ms, i.response_bytes, i.batch_size, i.container"
+	                                   "i.cold, i.cold_reason, i.status, i.error_type, "       \
+	                                   "i.error_message, i.max_memory_bytes, "                 \
+	                                   "i.cpu_ms, i.response_bytes, i.batch_size, i.container"
 
 /* The filters are optional: "? = 0 OR col = ?" keeps one prepared statement
  * for every combination. */
 static const char SQL_INV_LIST[] =
-	"SELECT " INV_COLS " FROM invocations i WHERE (? = 0 OR i.function_id = ?) "
-	"AND (? IS NULL OR i.function_name = ?) AND (? IS NULL OR i.status = ?) "
-	"AND (? = 0 OR i.id < ?) ORDER BY i.id DESC LIMIT ?";
+    "SELECT " INV_COLS " FROM invocations i WHERE (? = 0 OR i.function_id = ?) "
+    "AND (? IS NULL OR i.function_name = ?) AND (? IS NULL OR i.status = ?) "
+    "AND (? = 0 OR i.id < ?) ORDER BY i.id DESC LIMIT ?";
 static const char SQL_INV_GET[] =
-	"SELECT " INV_COLS ", l.logs, l.truncated FROM invocations i "
-	"LEFT JOIN invocation_logs l ON l.request_id = i.request_id WHERE i.request_id = ?";
+    "SELECT " INV_COLS ", l.logs, l.truncated FROM invocations i "
+    "LEFT JOIN invocation_logs l ON l.request_id = i.request_id WHERE i.request_id = ?";
 
 static void add_num_or_null(cJSON *o, const char *k, const struct db_row *r, int i)
 {
@@ -587,14 +587,18 @@ static int inv_list_row(const struct db_row *r, void *arg)
 }
 
 int db_inv_list(struct db *db, const struct inv_filter *f, cJSON *arr, long long *last,
-		struct err **e)
+                struct err **e)
 {
 	struct db_param p[9] = {
-		DBP_I64(f->function_id),       DBP_I64(f->function_id),
-		DBP_STR_OR_NULL(f->function_name), DBP_STR_OR_NULL(f->function_name),
-		DBP_STR_OR_NULL(f->status),    DBP_STR_OR_NULL(f->status),
-		DBP_I64(f->before_id),         DBP_I64(f->before_id),
-		DBP_I64(f->limit),
+	    DBP_I64(f->function_id),
+	    DBP_I64(f->function_id),
+	    DBP_STR_OR_NULL(f->function_name),
+	    DBP_STR_OR_NULL(f->function_name),
+	    DBP_STR_OR_NULL(f->status),
+	    DBP_STR_OR_NULL(f->status),
+	    DBP_I64(f->before_id),
+	    DBP_I64(f->before_id),
+	    DBP_I64(f->limit),
 	};
 	struct list_ctx c = {arr, 0};
 
@@ -635,13 +639,10 @@ cJSON *db_inv_get(struct db *db, const char *request_id, struct err **e)
 /* ============================================================ metrics */
 
 static const char SQL_METRICS_RAW[] =
-	"SELECT id, function_id, " TS("started_at") ", total_ms / 1000.0, "
-	"status <> 'success', error_message FROM invocations WHERE (? = 0 OR function_id = ?) "
-	"AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
-static const char SQL_METRICS_SUMMARY[] =
-	"SELECT function_id, COUNT(*), AVG(total_ms) / 1000.0, SUM(status <> 'success') "
-	"FROM invocations WHERE (? = 0 OR function_id = ?) GROUP BY function_id "
-	"ORDER BY function_id";
+    "SELECT id, function_id, " TS("started_at") ", total_ms / 1000.0, "
+                                                "status <> 'success', error_message FROM "
+                                                "invocations WHERE (? = 0 OR function_id = ?) "
+                                                "AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
 
 static int raw_row(const struct db_row *r, void *arg)
 {
@@ -658,34 +659,15 @@ static int raw_row(const struct db_row *r, void *arg)
 	return 0;
 }
 
-int db_metrics_raw(struct db *db, long long function_id, long long before_id, int limit,
-		   cJSON *arr, long long *last, struct err **e)
+int db_metrics_raw(struct db *db, long long function_id, long long before_id, int limit, cJSON *arr,
+                   long long *last, struct err **e)
 {
 	struct db_param p[5] = {DBP_I64(function_id), DBP_I64(function_id), DBP_I64(before_id),
-				DBP_I64(before_id), DBP_I64(limit)};
+	                        DBP_I64(before_id), DBP_I64(limit)};
 	struct list_ctx c = {arr, 0};
 
 	if (db_query(db, SQL_METRICS_RAW, p, 5, raw_row, &c, e) < 0)
 		return -1;
 	*last = c.last;
 	return 0;
-}
-
-static int summary_row(const struct db_row *r, void *arg)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "function_id", db_row_double(r, 0));
-	cJSON_AddNumberToObject(o, "total_calls", db_row_double(r, 1));
-	cJSON_AddNumberToObject(o, "avg_time", db_row_double(r, 2));
-	cJSON_AddNumberToObject(o, "error_count", db_row_double(r, 3));
-	cJSON_AddItemToArray(arg, o);
-	return 0;
-}
-
-int db_metrics_summary(struct db *db, long long function_id, cJSON *arr, struct err **e)
-{
-	struct db_param p[2] = {DBP_I64(function_id), DBP_I64(function_id)};
-
-	return db_query(db, SQL_METRICS_SUMMARY, p, 2, summary_row, arr, e) < 0 ? -1 : 0;
 }

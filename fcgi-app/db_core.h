@@ -16,11 +16,11 @@ int db_fn_insert(struct db *db, const struct function *f, long long *id, struct 
  * with_code.  ERR_NOT_FOUND when there is none.  *out is released with
  * function_free. */
 int db_fn_get(struct db *db, const char *id_or_name, int with_code, struct function *out,
-	      struct err **e);
+              struct err **e);
 /* Appends up to limit functions with id > after_id to arr (JSON, no code);
  * *last is the id of the last one (0 when none). */
 int db_fn_list(struct db *db, long long after_id, int limit, cJSON *arr, long long *last,
-	       struct err **e);
+               struct err **e);
 /* Writes f over the row with f->id whose version is still `version`, and
  * bumps the version.  ERR_CONFLICT on a duplicate name or a concurrent
  * change, ERR_NOT_FOUND when the row is gone. */
@@ -36,10 +36,10 @@ struct db_key {
 };
 int db_key_find(struct db *db, const char *akid, struct db_key *out, struct err **e);
 int db_key_insert(struct db *db, const char *name, const char *akid, const char *hash,
-		  long long *id, struct err **e);
+                  long long *id, struct err **e);
 int db_key_touch(struct db *db, long long id, struct err **e);
 int db_key_list(struct db *db, long long after_id, int limit, cJSON *arr, long long *last,
-		struct err **e);
+                struct err **e);
 /* ERR_NOT_FOUND when there is no such key (revoking twice is fine). */
 int db_key_revoke(struct db *db, long long id, struct err **e);
 /* The key as JSON (without hash) by id; NULL + ERR_NOT_FOUND when none. */
@@ -51,24 +51,22 @@ cJSON *db_key_get(struct db *db, long long id, struct err **e);
 int db_inv_insert(struct db *db, cJSON *const *recs, int n, struct err **e);
 
 struct inv_filter {
-	long long function_id; /* 0 = any */
+	long long function_id;     /* 0 = any */
 	const char *function_name; /* NULL = any */
-	const char *status;    /* NULL = any */
-	long long before_id;   /* cursor: rows with id < before_id; 0 = newest */
+	const char *status;        /* NULL = any */
+	long long before_id;       /* cursor: rows with id < before_id; 0 = newest */
 	int limit;
 };
 /* Appends matching invocations, newest first; *last is the id of the last. */
 int db_inv_list(struct db *db, const struct inv_filter *f, cJSON *arr, long long *last,
-		struct err **e);
+                struct err **e);
 /* One invocation with its logs.  ERR_NOT_FOUND when none. */
 cJSON *db_inv_get(struct db *db, const char *request_id, struct err **e);
 
 /* ---- the seed's metrics */
 /* Raw rows (function_id, timestamp, execution_time, was_error,
  * error_message), newest first, optionally for one function. */
-int db_metrics_raw(struct db *db, long long function_id, long long before_id, int limit,
-		   cJSON *arr, long long *last, struct err **e);
-/* Per function: function_id, total_calls, avg_time, error_count. */
-int db_metrics_summary(struct db *db, long long function_id, cJSON *arr, struct err **e);
+int db_metrics_raw(struct db *db, long long function_id, long long before_id, int limit, cJSON *arr,
+                   long long *last, struct err **e);
 
 #endif

@@ -12,12 +12,12 @@
 
 /* The aggregate columns of struct metrics_rollup, in rollup_of_row's order. */
 #define ROLLUP_SUMS                                                                                \
-	"SUM(calls), SUM(cold), SUM(n_success), SUM(n_error), SUM(n_timeout), SUM(n_oom), "       \
-	"SUM(n_killed), SUM(n_internal), SUM(sum_ms), MIN(min_ms), MAX(max_ms), "                 \
-	"SUM(h00), SUM(h01), SUM(h02), SUM(h03), SUM(h04), SUM(h05), SUM(h06), " \
-	"SUM(h07), SUM(h08), SUM(h09), SUM(h10), SUM(h11), SUM(h12), SUM(h13), " \
-	"SUM(h14), SUM(h15), SUM(h16), SUM(h17), SUM(h18), SUM(h19), SUM(h20), " \
-	"SUM(h21), SUM(h22), SUM(h23), SUM(h24), SUM(h25), SUM(h26), SUM(h27), " \
+	"SUM(calls), SUM(cold), SUM(n_success), SUM(n_error), SUM(n_timeout), SUM(n_oom), "        \
+	"SUM(n_killed), SUM(n_internal), SUM(sum_ms), MIN(min_ms), MAX(max_ms), "                  \
+	"SUM(h00), SUM(h01), SUM(h02), SUM(h03), SUM(h04), SUM(h05), SUM(h06), "                   \
+	"SUM(h07), SUM(h08), SUM(h09), SUM(h10), SUM(h11), SUM(h12), SUM(h13), "                   \
+	"SUM(h14), SUM(h15), SUM(h16), SUM(h17), SUM(h18), SUM(h19), SUM(h20), "                   \
+	"SUM(h21), SUM(h22), SUM(h23), SUM(h24), SUM(h25), SUM(h26), SUM(h27), "                   \
 	"SUM(h28), SUM(h29), SUM(h30), SUM(h31)"
 #define ROLLUP_NCOLS (11 + METRICS_HIST_BUCKETS)
 
@@ -45,9 +45,9 @@ static int res_for_step(int step)
 }
 
 static const char SQL_SERIES_ROLLUP[] =
-	"SELECT MIN(bucket), isolation, " ROLLUP_SUMS " FROM invocation_rollup "
-	"WHERE res = ? AND bucket >= ? AND bucket < ? AND (? = 0 OR function_id = ?) "
-	"GROUP BY bucket DIV ?, isolation";
+    "SELECT MIN(bucket), isolation, " ROLLUP_SUMS " FROM invocation_rollup "
+    "WHERE res = ? AND bucket >= ? AND bucket < ? AND (? = 0 OR function_id = ?) "
+    "GROUP BY bucket DIV ?, isolation";
 
 static int series_rollup_row(const struct db_row *row, void *arg)
 {
@@ -63,15 +63,15 @@ static int series_rollup_row(const struct db_row *row, void *arg)
 }
 
 int db_metrics_series_rollup(struct db *db, struct metrics_series *s, long long function_id,
-			     struct err **e)
+                             struct err **e)
 {
 	struct db_param p[6] = {
-		DBP_I64(res_for_step(s->step)),
-		DBP_I64(s->from),
-		DBP_I64(s->from + (int64_t)s->step * (int64_t)s->nbuckets),
-		DBP_I64(function_id),
-		DBP_I64(function_id),
-		DBP_I64(s->step),
+	    DBP_I64(res_for_step(s->step)),
+	    DBP_I64(s->from),
+	    DBP_I64(s->from + (int64_t)s->step * (int64_t)s->nbuckets),
+	    DBP_I64(function_id),
+	    DBP_I64(function_id),
+	    DBP_I64(s->step),
 	};
 
 	return db_query(db, SQL_SERIES_ROLLUP, p, 6, series_rollup_row, s, e) < 0 ? -1 : 0;
@@ -79,11 +79,11 @@ int db_metrics_series_rollup(struct db *db, struct metrics_series *s, long long 
 
 /* The index on started_at (or function_id, started_at) bounds the scan. */
 static const char SQL_SERIES_RAW[] =
-	"SELECT TIMESTAMPDIFF(SECOND, '1970-01-01', started_at), isolation, status, cold, "
-	"total_ms FROM invocations "
-	"WHERE started_at >= TIMESTAMP('1970-01-01') + INTERVAL ? SECOND "
-	"AND started_at < TIMESTAMP('1970-01-01') + INTERVAL ? SECOND "
-	"AND (? = 0 OR function_id = ?) LIMIT ?";
+    "SELECT TIMESTAMPDIFF(SECOND, '1970-01-01', started_at), isolation, status, cold, "
+    "total_ms FROM invocations "
+    "WHERE started_at >= TIMESTAMP('1970-01-01') + INTERVAL ? SECOND "
+    "AND started_at < TIMESTAMP('1970-01-01') + INTERVAL ? SECOND "
+    "AND (? = 0 OR function_id = ?) LIMIT ?";
 
 struct raw_ctx {
 	struct metrics_series *s;
@@ -98,21 +98,19 @@ static int series_raw_row(const struct db_row *row, void *arg)
 	if (++c->rows > c->max_rows)
 		return 1; /* overflow: stop reading */
 	metrics_series_add_raw(c->s, db_row_i64(row, 0), metrics_isolation_index(row->v[1]),
-			       metrics_status_index(row->v[2]), db_row_i64(row, 3) != 0,
-			       db_row_double(row, 4));
+	                       metrics_status_index(row->v[2]), db_row_i64(row, 3) != 0,
+	                       db_row_double(row, 4));
 	return 0;
 }
 
 int db_metrics_series_raw(struct db *db, struct metrics_series *s, long long function_id,
-			  long max_rows, int *overflow, struct err **e)
+                          long max_rows, int *overflow, struct err **e)
 {
-	struct raw_ctx c = { s, 0, max_rows };
+	struct raw_ctx c = {s, 0, max_rows};
 	struct db_param p[5] = {
-		DBP_I64(s->from),
-		DBP_I64(s->from + (int64_t)s->step * (int64_t)s->nbuckets),
-		DBP_I64(function_id),
-		DBP_I64(function_id),
-		DBP_I64(max_rows + 1),
+	    DBP_I64(s->from),      DBP_I64(s->from + (int64_t)s->step * (int64_t)s->nbuckets),
+	    DBP_I64(function_id),  DBP_I64(function_id),
+	    DBP_I64(max_rows + 1),
 	};
 	int rc = db_query(db, SQL_SERIES_RAW, p, 5, series_raw_row, &c, e);
 
@@ -125,10 +123,10 @@ int db_metrics_series_raw(struct db *db, struct metrics_series *s, long long fun
 /* ----------------------------------------------------------- summary */
 
 static const char SQL_SUMMARY_ROLLUP[] =
-	"SELECT function_id, MAX(function_name), "
-	"DATE_FORMAT(MAX(last_at), '%Y-%m-%dT%H:%i:%s.%fZ'), " ROLLUP_SUMS
-	" FROM invocation_rollup WHERE res = ? AND bucket >= ? AND (? = 0 OR function_id = ?) "
-	"GROUP BY function_id ORDER BY function_id";
+    "SELECT function_id, MAX(function_name), "
+    "DATE_FORMAT(MAX(last_at), '%Y-%m-%dT%H:%i:%s.%fZ'), " ROLLUP_SUMS
+    " FROM invocation_rollup WHERE res = ? AND bucket >= ? AND (? = 0 OR function_id = ?) "
+    "GROUP BY function_id ORDER BY function_id";
 
 static int summary_row(const struct db_row *row, void *arg)
 {
@@ -169,12 +167,12 @@ static int summary_row(const struct db_row *row, void *arg)
 }
 
 int db_metrics_summary_rollup(struct db *db, long long function_id, int64_t since, cJSON *arr,
-			      struct err **e)
+                              struct err **e)
 {
 	/* all time: days; else minutes for up to an hour, 10 minutes beyond */
 	int res = since == 0 ? 86400 : (time(NULL) - since <= 3600 + 60 ? 60 : 600);
-	struct db_param p[4] = { DBP_I64(res), DBP_I64(since / res * res), DBP_I64(function_id),
-				 DBP_I64(function_id) };
+	struct db_param p[4] = {DBP_I64(res), DBP_I64(since / res * res), DBP_I64(function_id),
+	                        DBP_I64(function_id)};
 
 	return db_query(db, SQL_SUMMARY_ROLLUP, p, 4, summary_row, arr, e) < 0 ? -1 : 0;
 }
@@ -183,8 +181,8 @@ int db_metrics_summary_rollup(struct db *db, long long function_id, int64_t sinc
 
 /* By name, not id: a deleted and re-created function keeps one series. */
 static const char SQL_COUNTERS[] =
-	"SELECT function_name, isolation, " ROLLUP_SUMS " FROM invocation_rollup "
-	"WHERE res = 86400 GROUP BY function_name, isolation ORDER BY function_name, isolation";
+    "SELECT function_name, isolation, " ROLLUP_SUMS " FROM invocation_rollup "
+    "WHERE res = 86400 GROUP BY function_name, isolation ORDER BY function_name, isolation";
 
 struct counters_ctx {
 	db_metrics_counter_fn fn;
@@ -209,7 +207,7 @@ static int counters_row(const struct db_row *row, void *arg)
 
 int db_metrics_counters(struct db *db, db_metrics_counter_fn fn, void *arg, struct err **e)
 {
-	struct counters_ctx c = { fn, arg };
+	struct counters_ctx c = {fn, arg};
 
 	return db_query(db, SQL_COUNTERS, NULL, 0, counters_row, &c, e) < 0 ? -1 : 0;
 }
@@ -227,7 +225,7 @@ static int first_i64(const struct db_row *row, void *arg)
 }
 
 int db_metrics_rollup_inserted(struct db *db, cJSON *const *recs, int n,
-			       unsigned long long affected, struct err **e)
+                               unsigned long long affected, struct err **e)
 {
 	long long lid = 0, hi = 0;
 	struct db_param p[2];

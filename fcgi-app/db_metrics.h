@@ -14,20 +14,20 @@
 /* Adds the rollup rows of [s->from, s->from + step * nbuckets) to s, for one
  * function (function_id > 0) or all. */
 int db_metrics_series_rollup(struct db *db, struct metrics_series *s, long long function_id,
-			     struct err **e);
+                             struct err **e);
 
 /* Adds the raw invocations that started in the series' range (exact
  * percentiles).  Reads at most max_rows rows; *overflow is set when there
  * were more (the caller then answers from the rollup). */
 int db_metrics_series_raw(struct db *db, struct metrics_series *s, long long function_id,
-			  long max_rows, int *overflow, struct err **e);
+                          long max_rows, int *overflow, struct err **e);
 
 /* Per function, from the rollup, since `since` (epoch seconds, 0 = all
  * time): the seed's summary shape (function_id, total_calls, avg_time in
  * seconds, error_count) plus function_name, p50_ms, p95_ms, p99_ms,
  * error_rate, cold_starts, last_call_at.  Appended to arr. */
 int db_metrics_summary_rollup(struct db *db, long long function_id, int64_t since, cJSON *arr,
-			      struct err **e);
+                              struct err **e);
 
 /* One aggregate per (function name, isolation) over all time, for /metrics. */
 struct db_metrics_counter {
@@ -43,6 +43,6 @@ int db_metrics_counters(struct db *db, db_metrics_counter_fn fn, void *arg, stru
  * rows) into invocation_rollup (schema/052).  Called by the record writer
  * (db_inv_insert) after each batch. */
 int db_metrics_rollup_inserted(struct db *db, cJSON *const *recs, int n,
-			       unsigned long long affected, struct err **e);
+                               unsigned long long affected, struct err **e);
 
 #endif

@@ -72,8 +72,9 @@ int event_queue_process_token(long pid, char *out, size_t size)
 	p = strrchr(buf, ')');
 	if (p == NULL)
 		return -1;
-	/* after ")": state is field 3; starttime is field 22 */
-	for (int field = 3; field < 22 && p != NULL; field++)
+	/* each space after ")" starts the next field: state is field 3,
+	 * starttime field 22 */
+	for (int field = 3; field <= 22 && p != NULL; field++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
 		return -1;

@@ -71,15 +71,15 @@ static int ec_connect(struct exec_client *ec, struct err **e)
 
 		if (errno != EINPROGRESS && errno != EAGAIN)
 			return err_setsys(e, ERR_UNAVAILABLE, "executor unavailable: connect %s",
-					  path);
+			                  path);
 		if (poll(&p, 1, ec->cfg->exec_connect_timeout_ms) <= 0)
 			return err_set(e, ERR_UNAVAILABLE,
-				       "executor unavailable: connect %s timed out", path);
+			               "executor unavailable: connect %s timed out", path);
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
 		if (soerr != 0) {
 			errno = soerr;
 			return err_setsys(e, ERR_UNAVAILABLE, "executor unavailable: connect %s",
-					  path);
+			                  path);
 		}
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
@@ -89,7 +89,7 @@ static int ec_connect(struct exec_client *ec, struct err **e)
 }
 
 static int ec_roundtrip(struct exec_client *ec, int type, const char *payload, int timeout_ms,
-			struct proto_hdr *h, char **reply, int *sent, struct err **e)
+                        struct proto_hdr *h, char **reply, int *sent, struct err **e)
 {
 	uint64_t id = ec->next_id++;
 
@@ -106,12 +106,12 @@ static int ec_roundtrip(struct exec_client *ec, int type, const char *payload, i
 		}
 		/* a stale reply to an earlier request that timed out: skip it */
 		log_debug("skipping a stale %s for request %llu", proto_type_name(h->type),
-			  (unsigned long long)h->request_id);
+		          (unsigned long long)h->request_id);
 	}
 }
 
 int exec_client_call(struct exec_client *ec, int type, const cJSON *payload, int timeout_ms,
-		     int *reply_type, cJSON **reply, int *sent, struct err **e)
+                     int *reply_type, cJSON **reply, int *sent, struct err **e)
 {
 	_cleanup_cjson_str_ char *txt = cJSON_PrintUnformatted(payload);
 	_cleanup_free_ char *raw = NULL;
@@ -148,7 +148,7 @@ parsed:
 	if (j == NULL) {
 		ec_close(ec);
 		return err_set(e, ERR_UNAVAILABLE, "executor unavailable: malformed %s reply",
-			       proto_type_name(h.type));
+		               proto_type_name(h.type));
 	}
 	*reply_type = h.type;
 	*reply = j;
@@ -161,13 +161,13 @@ int exec_client_ping(struct exec_client *ec, cJSON **pong, struct err **e)
 	cJSON *rep = NULL;
 	int type = 0, sent = 0;
 
-	if (exec_client_call(ec, PROTO_PING, req, ec->cfg->exec_ping_timeout_ms, &type, &rep,
-			     &sent, e) < 0)
+	if (exec_client_call(ec, PROTO_PING, req, ec->cfg->exec_ping_timeout_ms, &type, &rep, &sent,
+	                     e) < 0)
 		return -1;
 	if (type != PROTO_PONG) {
 		cJSON_Delete(rep);
 		return err_set(e, ERR_UNAVAILABLE, "executor unavailable: answered PING with %s",
-			       proto_type_name(type));
+		               proto_type_name(type));
 	}
 	*pong = rep;
 	return 0;
@@ -185,6 +185,6 @@ int exec_client_drain(struct exec_client *ec, long long function_id, struct err 
 	cJSON_Delete(rep);
 	if (type != PROTO_DRAIN_REPLY)
 		return err_set(e, ERR_UNAVAILABLE, "executor answered DRAIN with %s",
-			       proto_type_name(type));
+		               proto_type_name(type));
 	return 0;
 }

@@ -24,7 +24,7 @@ void exec_client_free(struct exec_client *ec);
  *   - the connection broke or timed out after the request went out: *sent = 1
  *     (the executor may have run it). */
 int exec_client_call(struct exec_client *ec, int type, const cJSON *payload, int timeout_ms,
-		     int *reply_type, cJSON **reply, int *sent, struct err **e);
+                     int *reply_type, cJSON **reply, int *sent, struct err **e);
 
 /* PING; on success *pong is the PONG payload (caller deletes). */
 int exec_client_ping(struct exec_client *ec, cJSON **pong, struct err **e);

@@ -165,17 +165,17 @@ static int want_string(const cJSON *j, const char *field, struct err **e)
 
 /* A JSON number that is an integer within [min, max]. */
 static int want_int(const cJSON *j, const char *field, long long min, long long max,
-		    const char *unit, long long *out, struct err **e)
+                    const char *unit, long long *out, struct err **e)
 {
 	double d;
 
 	if (!cJSON_IsNumber(j))
 		return err_set(e, ERR_INVALID, "%s: must be an integer between %lld and %lld%s",
-			       field, min, max, unit);
+		               field, min, max, unit);
 	d = j->valuedouble;
 	if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
 		return err_set(e, ERR_INVALID, "%s: must be an integer between %lld and %lld%s",
-			       field, min, max, unit);
+		               field, min, max, unit);
 	*out = (long long)d;
 	return 0;
 }
@@ -196,9 +196,9 @@ static int parse_runtime(const cJSON *root, struct function *f, struct err **e)
 		return err_set(e, ERR_INVALID, "language: must equal runtime when both are given");
 	if (strcmp(j->valuestring, "python") != 0 && strcmp(j->valuestring, "javascript") != 0)
 		return err_set(e, ERR_INVALID,
-			       "%s: unknown runtime; expected 'python' (python 3.11) or "
-			       "'javascript' (node 18)",
-			       field);
+		               "%s: unknown runtime; expected 'python' (python 3.11) or "
+		               "'javascript' (node 18)",
+		               field);
 	f->runtime = xstrdup(j->valuestring);
 	f->given |= FN_F_RUNTIME;
 	return 0;
@@ -211,17 +211,18 @@ static int parse_timeout(const cJSON *root, struct function *f, struct err **e)
 	long long v;
 
 	if (s != NULL && ms != NULL)
-		return err_set(e, ERR_INVALID, "timeout: give either timeout (seconds) or "
-					       "timeout_ms, not both");
+		return err_set(e, ERR_INVALID,
+		               "timeout: give either timeout (seconds) or "
+		               "timeout_ms, not both");
 	if (ms != NULL) {
-		if (want_int(ms, "timeout_ms", FN_TIMEOUT_MS_MIN, FN_TIMEOUT_MS_MAX, " ms", &v,
-			     e) < 0)
+		if (want_int(ms, "timeout_ms", FN_TIMEOUT_MS_MIN, FN_TIMEOUT_MS_MAX, " ms", &v, e) <
+		    0)
 			return -1;
 		f->timeout_ms = v;
 		f->given |= FN_F_TIMEOUT;
 	} else if (s != NULL) {
-		if (want_int(s, "timeout", FN_TIMEOUT_S_MIN, FN_TIMEOUT_S_MAX, " seconds", &v,
-			     e) < 0)
+		if (want_int(s, "timeout", FN_TIMEOUT_S_MIN, FN_TIMEOUT_S_MAX, " seconds", &v, e) <
+		    0)
 			return -1;
 		f->timeout_ms = v * 1000;
 		f->given |= FN_F_TIMEOUT;
@@ -230,7 +231,7 @@ static int parse_timeout(const cJSON *root, struct function *f, struct err **e)
 }
 
 static int parse_env(const cJSON *j, const struct fn_limits *lim, struct function *f,
-		     struct err **e)
+                     struct err **e)
 {
 	_cleanup_cjson_str_ char *txt = NULL;
 	const cJSON *it;
@@ -244,12 +245,12 @@ static int parse_env(const cJSON *j, const struct fn_limits *lim, struct functio
 
 		if (kl == 0 || kl > FN_ENV_KEY_MAX || (k[0] >= '0' && k[0] <= '9'))
 			return err_set(e, ERR_INVALID,
-				       "env: names must match [A-Za-z_][A-Za-z0-9_]{0,127}");
+			               "env: names must match [A-Za-z_][A-Za-z0-9_]{0,127}");
 		for (size_t i = 0; i < kl; i++)
 			if (!(ident_char(k[i]) && k[i] != '-'))
 				return err_set(
-					e, ERR_INVALID,
-					"env: names must match [A-Za-z_][A-Za-z0-9_]{0,127}");
+				    e, ERR_INVALID,
+				    "env: names must match [A-Za-z_][A-Za-z0-9_]{0,127}");
 		if (!cJSON_IsString(it) || it->valuestring == NULL)
 			return err_set(e, ERR_INVALID, "env: value of %s must be a string", k);
 		if (!utf8_valid(it->valuestring, strlen(it->valuestring)))
@@ -259,14 +260,15 @@ static int parse_env(const cJSON *j, const struct fn_limits *lim, struct functio
 	if (txt == NULL)
 		return err_set(e, ERR_INTERNAL, "env: could not serialise");
 	if (strlen(txt) > lim->max_env_bytes)
-		return err_set(e, ERR_INVALID, "env: exceeds %zu bytes as JSON", lim->max_env_bytes);
+		return err_set(e, ERR_INVALID, "env: exceeds %zu bytes as JSON",
+		               lim->max_env_bytes);
 	f->env = xstrdup(txt);
 	f->given |= FN_F_ENV;
 	return 0;
 }
 
 static int parse_code(const cJSON *root, const struct fn_limits *lim, struct function *f,
-		      struct err **e)
+                      struct err **e)
 {
 	const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
 	const cJSON *zip = cJSON_GetObjectItemCaseSensitive(root, "code_zip");
@@ -274,14 +276,16 @@ static int parse_code(const cJSON *root, const struct fn_limits *lim, struct fun
 	size_t n = 0;
 
 	if (code != NULL && zip != NULL)
-		return err_set(e, ERR_INVALID, "code: give either code (text) or code_zip "
-					       "(base64), not both");
+		return err_set(e, ERR_INVALID,
+		               "code: give either code (text) or code_zip "
+		               "(base64), not both");
 	if (code != NULL) {
 		if (want_string(code, "code", e) < 0)
 			return -1;
 		n = strlen(code->valuestring);
 		if (n > lim->max_code_bytes)
-			return err_set(e, ERR_TOO_LARGE, "code: exceeds %zu bytes", lim->max_code_bytes);
+			return err_set(e, ERR_TOO_LARGE, "code: exceeds %zu bytes",
+			               lim->max_code_bytes);
 		f->code = xstrndup(code->valuestring, n);
 		f->code_len = n;
 		f->code_format = xstrdup("text");
@@ -289,7 +293,7 @@ static int parse_code(const cJSON *root, const struct fn_limits *lim, struct fun
 		if (want_string(zip, "code_zip", e) < 0)
 			return -1;
 		if (crypt_base64_decode(zip->valuestring, strlen(zip->valuestring),
-					lim->max_code_bytes, &bytes, &n, e) < 0)
+		                        lim->max_zip_bytes, &bytes, &n, e) < 0)
 			return err_wrap(e, "code_zip");
 		f->code = (char *)bytes;
 		f->code_len = n;
@@ -313,8 +317,8 @@ static int parse_strings(const cJSON *root, struct function *f, struct err **e)
 			return -1;
 		if (!function_name_valid(j->valuestring))
 			return err_set(e, ERR_INVALID,
-				       "name: must match [A-Za-z0-9_-]{1,64} (1 to 64 letters, "
-				       "digits, '_' or '-')");
+			               "name: must match [A-Za-z0-9_-]{1,64} (1 to 64 letters, "
+			               "digits, '_' or '-')");
 		f->name = xstrdup(j->valuestring);
 		f->given |= FN_F_NAME;
 	}
@@ -335,13 +339,13 @@ static int parse_strings(const cJSON *root, struct function *f, struct err **e)
 		n = strlen(j->valuestring);
 		if (n < 1 || n > FN_ROUTE_MAX || j->valuestring[0] != '/')
 			return err_set(e, ERR_INVALID,
-				       "route: must start with '/' and have 1 to %d characters",
-				       FN_ROUTE_MAX);
+			               "route: must start with '/' and have 1 to %d characters",
+			               FN_ROUTE_MAX);
 		for (size_t i = 0; i < n; i++)
 			if ((unsigned char)j->valuestring[i] <= 0x20 ||
 			    (unsigned char)j->valuestring[i] >= 0x7f)
 				return err_set(e, ERR_INVALID,
-					       "route: only printable ASCII without spaces");
+				               "route: only printable ASCII without spaces");
 		f->route = xstrdup(j->valuestring);
 		f->given |= FN_F_ROUTE;
 	}
@@ -360,8 +364,8 @@ static int parse_strings(const cJSON *root, struct function *f, struct err **e)
 			return -1;
 		if (strcmp(j->valuestring, "key") != 0 && strcmp(j->valuestring, "none") != 0)
 			return err_set(e, ERR_INVALID,
-				       "url_auth: must be 'key' (an API key is needed) or 'none' "
-				       "(public)");
+			               "url_auth: must be 'key' (an API key is needed) or 'none' "
+			               "(public)");
 		f->url_auth = xstrdup(j->valuestring);
 		f->given |= FN_F_URL_AUTH;
 	}
@@ -379,7 +383,7 @@ static int parse_numbers(const cJSON *root, struct function *f, struct err **e)
 		j = cJSON_GetObjectItemCaseSensitive(root, "memory");
 	if (j != NULL) {
 		if (want_int(j, "memory_mb", FN_MEMORY_MB_MIN, FN_MEMORY_MB_MAX, " MB",
-			     &f->memory_mb, e) < 0)
+		             &f->memory_mb, e) < 0)
 			return -1;
 		f->given |= FN_F_MEMORY;
 	}
@@ -404,8 +408,9 @@ static int apply_defaults(const cJSON *root, struct function *f, struct err **e)
 		return err_set(e, ERR_INVALID, "runtime: required ('python' or 'javascript')");
 	if (!(f->given & FN_F_CODE)) {
 		if (!seed)
-			return err_set(e, ERR_INVALID, "code: required (source text in 'code' or "
-						       "a base64 zip in 'code_zip')");
+			return err_set(e, ERR_INVALID,
+			               "code: required (source text in 'code' or "
+			               "a base64 zip in 'code_zip')");
 		f->code = xstrdup("");
 		f->code_len = 0;
 		f->code_format = xstrdup("text");
@@ -413,8 +418,8 @@ static int apply_defaults(const cJSON *root, struct function *f, struct err **e)
 	}
 	if (f->handler == NULL)
 		f->handler = seed ? xasprintf("%s%s", f->name, runtime_ext(f->runtime))
-				  : xstrdup(strcmp(f->runtime, "python") == 0 ? "main.handler"
-									    : "index.handler");
+		                  : xstrdup(strcmp(f->runtime, "python") == 0 ? "main.handler"
+		                                                              : "index.handler");
 	if (!(f->given & FN_F_TIMEOUT))
 		f->timeout_ms = 3000;
 	if (!(f->given & FN_F_MEMORY))
@@ -438,8 +443,9 @@ static int check_combination(struct function *f, struct err **e)
 		const char *ext = runtime_ext(f->runtime);
 		size_t n = strlen(f->handler);
 		if (strcmp(f->handler + n - 3, ext) != 0)
-			return err_set(e, ERR_INVALID, "handler: a %s function's file must end in %s",
-				       f->runtime, ext);
+			return err_set(e, ERR_INVALID,
+			               "handler: a %s function's file must end in %s", f->runtime,
+			               ext);
 	}
 	return 0;
 }
@@ -459,7 +465,8 @@ static char *mask_nul_escapes(const char *body, size_t len, int *had_nul)
 		if (copy[i] == '"') {
 			in_str = !in_str;
 		} else if (in_str && copy[i] == '\\' && i + 1 < len) {
-			if (copy[i + 1] == 'u' && i + 5 < len && memcmp(copy + i + 2, "0000", 4) == 0) {
+			if (copy[i + 1] == 'u' && i + 5 < len &&
+			    memcmp(copy + i + 2, "0000", 4) == 0) {
 				copy[i + 5] = '1';
 				*had_nul = 1;
 			}
@@ -470,7 +477,7 @@ static char *mask_nul_escapes(const char *body, size_t len, int *had_nul)
 }
 
 int function_parse(const char *body, size_t len, int for_update, const struct fn_limits *lim,
-		   struct function *out, struct err **e)
+                   struct function *out, struct err **e)
 {
 	_cleanup_cjson_ cJSON *root = NULL;
 	_cleanup_free_ char *masked = NULL;

@@ -40,29 +40,30 @@ enum fn_field {
 struct function {
 	long long id;
 	char *name;
-	char *runtime;     /* "python" | "javascript" */
-	char *handler;     /* "main.handler" | "hello.py" */
-	char *style;       /* "aws" | "seed" (derived from handler) */
-	char *route;       /* NULL = none */
-	char *code;        /* code_len bytes (text, or zip bytes) */
+	char *runtime; /* "python" | "javascript" */
+	char *handler; /* "main.handler" | "hello.py" */
+	char *style;   /* "aws" | "seed" (derived from handler) */
+	char *route;   /* NULL = none */
+	char *code;    /* code_len bytes (text, or zip bytes) */
 	size_t code_len;
 	char *code_format; /* "text" | "zip" */
 	char code_sha256[65];
 	long long timeout_ms;
 	long long memory_mb;
-	char *isolation;   /* "docker" | "gvisor" */
-	char *env;         /* compact JSON object text */
+	char *isolation; /* "docker" | "gvisor" */
+	char *env;       /* compact JSON object text */
 	long long concurrency;
-	char *url_auth;    /* function URL (/fn/name/...): "key" (default) | "none" (public) */
+	char *url_auth; /* function URL (/fn/name/...): "key" (default) | "none" (public) */
 	long long version;
-	char *created_at;  /* ISO 8601, from the database */
+	char *created_at; /* ISO 8601, from the database */
 	char *updated_at;
-	unsigned given;    /* enum fn_field bits set by function_parse */
+	unsigned given; /* enum fn_field bits set by function_parse */
 };
 
 struct fn_limits {
-	size_t max_code_bytes;
-	size_t max_env_bytes;
+	size_t max_code_bytes; /* source text */
+	size_t max_env_bytes;  /* env as compact JSON */
+	size_t max_zip_bytes;  /* a zip archive, decoded */
 };
 
 /* Parses and validates a create (for_update = 0: required fields and
@@ -71,7 +72,7 @@ struct fn_limits {
  * message that names the field and its bounds, or ERR_TOO_LARGE for code
  * or env over their caps. */
 int function_parse(const char *body, size_t len, int for_update, const struct fn_limits *lim,
-		   struct function *out, struct err **e);
+                   struct function *out, struct err **e);
 /* Copies the fields set in `upd->given` onto f (consuming them from upd);
  * re-derives style and the code hash; validates the combination. */
 int function_merge(struct function *f, struct function *upd, struct err **e);

@@ -28,8 +28,11 @@ char *utf8_clean(const char *s, size_t max)
 
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-				      : (c & 0xf8) == 0xf0 ? 4 : 0;
+		size_t k = c < 0x80             ? 1
+		           : (c & 0xe0) == 0xc0 ? 2
+		           : (c & 0xf0) == 0xe0 ? 3
+		           : (c & 0xf8) == 0xf0 ? 4
+		                                : 0;
 		int ok = k > 0 && i + k <= n && utf8_valid(s + i, k);
 
 		if (!ok)
@@ -85,16 +88,16 @@ static void add_capped(cJSON *to, const char *k, const cJSON *v, size_t max)
 }
 
 cJSON *invoke_record(const struct function *fn, const char *request_id, const char *source,
-		     const char *isolation, const char *started_at, double total_ms,
-		     const cJSON *result)
+                     const char *isolation, const char *started_at, double total_ms,
+                     const cJSON *result)
 {
 	cJSON *r = cJSON_CreateObject();
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(result, "error");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(result, "status");
 	const cJSON *iso = cJSON_GetObjectItemCaseSensitive(result, "isolation");
 	static const char *const numbers[] = {"duration_ms",      "init_ms", "queue_ms",
-					      "max_memory_bytes", "cpu_ms",  "response_bytes",
-					      "batch_size"};
+	                                      "max_memory_bytes", "cpu_ms",  "response_bytes",
+	                                      "batch_size"};
 
 	cJSON_AddStringToObject(r, "request_id", request_id);
 	cJSON_AddNumberToObject(r, "function_id", (double)fn->id);
@@ -102,10 +105,10 @@ cJSON *invoke_record(const struct function *fn, const char *request_id, const ch
 	cJSON_AddNumberToObject(r, "function_version", (double)fn->version);
 	cJSON_AddStringToObject(r, "source", source);
 	cJSON_AddStringToObject(r, "isolation",
-				cJSON_IsString(iso) && (strcmp(iso->valuestring, "docker") == 0 ||
-							strcmp(iso->valuestring, "gvisor") == 0)
-					? iso->valuestring
-					: isolation);
+	                        cJSON_IsString(iso) && (strcmp(iso->valuestring, "docker") == 0 ||
+	                                                strcmp(iso->valuestring, "gvisor") == 0)
+	                            ? iso->valuestring
+	                            : isolation);
 	cJSON_AddStringToObject(r, "started_at", started_at);
 	cJSON_AddNumberToObject(r, "total_ms", total_ms);
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
@@ -114,26 +117,26 @@ cJSON *invoke_record(const struct function *fn, const char *request_id, const ch
 			cJSON_AddNumberToObject(r, numbers[i], v->valuedouble);
 	}
 	cJSON_AddBoolToObject(r, "cold",
-			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "cold")));
+	                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "cold")));
 	add_capped(r, "cold_reason", cJSON_GetObjectItemCaseSensitive(result, "cold_reason"), 16);
 	cJSON_AddStringToObject(r, "status", cJSON_IsString(st) ? st->valuestring : "internal");
 	if (cJSON_IsObject(err)) {
 		add_capped(r, "error_type", cJSON_GetObjectItemCaseSensitive(err, "errorType"),
-			   ERROR_TYPE_MAX);
+		           ERROR_TYPE_MAX);
 		add_capped(r, "error_message",
-			   cJSON_GetObjectItemCaseSensitive(err, "errorMessage"),
-			   ERROR_MESSAGE_MAX);
+		           cJSON_GetObjectItemCaseSensitive(err, "errorMessage"),
+		           ERROR_MESSAGE_MAX);
 	}
 	add_capped(r, "container", cJSON_GetObjectItemCaseSensitive(result, "container"), 64);
 	copy_item(r, result, "logs");
 	cJSON_AddBoolToObject(
-		r, "logs_truncated",
-		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "logs_truncated")));
+	    r, "logs_truncated",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "logs_truncated")));
 	return r;
 }
 
 static const char *const result_statuses[] = {"success", "error",  "timeout",
-					      "oom",     "killed", "internal"};
+                                              "oom",     "killed", "internal"};
 
 /* A RESULT whose status we do not know is recorded as internal. */
 static void normalise_status(cJSON *result)
@@ -157,8 +160,8 @@ int invoke_error_of(const cJSON *p, int *retry_after_s, struct err **e)
 	const char *m = cJSON_IsString(msg) ? msg->valuestring : "the executor refused the call";
 
 	if (strcmp(c, "too_many_requests") == 0) {
-		*retry_after_s = cJSON_IsNumber(ra) && ra->valuedouble >= 1 ? (int)ra->valuedouble
-									    : 1;
+		*retry_after_s =
+		    cJSON_IsNumber(ra) && ra->valuedouble >= 1 ? (int)ra->valuedouble : 1;
 		return err_set(e, ERR_TOO_MANY, "%s", m);
 	}
 	if (strcmp(c, "docker_unavailable") == 0)
@@ -190,8 +193,7 @@ static cJSON *function_payload(const struct function *fn, const char *code_dir)
 
 /* The code directory must exist for the executor; it may be gone (var/code
  * wiped, database restored): write it again from the database. */
-static int ensure_code(struct worker *w, const struct function *fn, char **dir,
-		       struct err **e)
+static int ensure_code(struct worker *w, const struct function *fn, char **dir, struct err **e)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", app->cfg.code_dir, fn->code_sha256);
 	struct function full;
@@ -212,10 +214,10 @@ static int ensure_code(struct worker *w, const struct function *fn, char **dir,
 }
 
 static int record(const struct invoke_req *req, const char *rid, const char *iso,
-		  const char *started, double total_ms, const cJSON *result, struct err **e)
+                  const char *started, double total_ms, const cJSON *result, struct err **e)
 {
 	_cleanup_cjson_ cJSON *rec =
-		invoke_record(req->fn, rid, req->source, iso, started, total_ms, result);
+	    invoke_record(req->fn, rid, req->source, iso, started, total_ms, result);
 
 	if (journal_append(app->journal, rec, e) < 0) {
 		log_errx("invocation %s not recorded: %s", rid, err_msg(*e));
@@ -225,7 +227,7 @@ static int record(const struct invoke_req *req, const char *rid, const char *iso
 }
 
 int invoke_run(struct worker *w, const struct invoke_req *req, struct invoke_out *out,
-	       int *retry_after_s, struct err **e)
+               int *retry_after_s, struct err **e)
 {
 	_cleanup_cjson_ cJSON *msg = cJSON_CreateObject();
 	_cleanup_free_ char *code_dir = NULL;
@@ -245,15 +247,16 @@ int invoke_run(struct worker *w, const struct invoke_req *req, struct invoke_out
 	cJSON_AddStringToObject(msg, "request_id", rid);
 	cJSON_AddItemToObject(msg, "function", function_payload(req->fn, code_dir));
 	cJSON_AddStringToObject(msg, "isolation", iso);
-	cJSON_AddItemToObject(msg, "event", req->event != NULL ? cJSON_Duplicate(req->event, 1)
-								: cJSON_CreateObject());
+	cJSON_AddItemToObject(msg, "event",
+	                      req->event != NULL ? cJSON_Duplicate(req->event, 1)
+	                                         : cJSON_CreateObject());
 	if (req->args != NULL)
 		cJSON_AddItemToObject(msg, "args", cJSON_Duplicate(req->args, 1));
 	now_utc(started);
 	t0 = mono_ms();
 	if (exec_client_call(w->ec, PROTO_INVOKE, msg,
-			     (int)req->fn->timeout_ms + app->cfg.exec_margin_ms, &type, &reply,
-			     &sent, &e1) < 0) {
+	                     (int)req->fn->timeout_ms + app->cfg.exec_margin_ms, &type, &reply,
+	                     &sent, &e1) < 0) {
 		if (sent) {
 			/* it may have run: it is recorded as internal */
 			_cleanup_cjson_ cJSON *r = cJSON_CreateObject();
@@ -265,6 +268,8 @@ int invoke_run(struct worker *w, const struct invoke_req *req, struct invoke_out
 				err_free(&e1);
 				return -1;
 			}
+			/* the caller can name the record in its error answer */
+			memcpy(out->request_id, rid, sizeof(rid));
 		}
 		*e = e1;
 		return -1;

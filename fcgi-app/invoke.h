@@ -31,20 +31,22 @@ struct invoke_out {
 
 /* Runs req and records it (journal) whatever its outcome.  Errors:
  *   ERR_UNAVAILABLE "executor unavailable: ..." (503): when it died during
- *     the call, the invocation is recorded with status "internal";
+ *     the call, the invocation is recorded with status "internal" and
+ *     out->request_id names it (the only part of out written on failure:
+ *     callers zero out first and answer it as X-Request-Id);
  *   ERR_TOO_MANY (429; *retry_after_s set) and others from an executor ERROR
  *     reply: nothing ran, nothing is recorded;
  *   ERR_INTERNAL when the record could not be journaled (no 2xx without its
  *     record). */
 int invoke_run(struct worker *w, const struct invoke_req *req, struct invoke_out *out,
-	       int *retry_after_s, struct err **e);
+               int *retry_after_s, struct err **e);
 void invoke_out_free(struct invoke_out *out);
 
 /* The invocation record (a journal line) for a RESULT payload; exposed for
  * the unit tests.  started_at is "YYYY-MM-DD HH:MM:SS.mmm" UTC. */
 cJSON *invoke_record(const struct function *fn, const char *request_id, const char *source,
-		     const char *isolation, const char *started_at, double total_ms,
-		     const cJSON *result);
+                     const char *isolation, const char *started_at, double total_ms,
+                     const cJSON *result);
 /* The HTTP error an executor ERROR payload maps to (code, message). */
 int invoke_error_of(const cJSON *error_payload, int *retry_after_s, struct err **e);
 /* A copy of s cut to at most max bytes on a UTF-8 boundary, with invalid

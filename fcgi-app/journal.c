@@ -21,16 +21,16 @@
 #include "log.h"
 #include "xalloc.h"
 
-#define JOURNAL_MAX_FILE    ((size_t)1 << 30) /* a journal we read back at most */
-#define JOURNAL_BATCH       1000              /* records per db_inv_insert call */
-#define REPLAY_INTERVAL_MS  2000
+#define JOURNAL_MAX_FILE   ((size_t)1 << 30) /* a journal we read back at most */
+#define JOURNAL_BATCH      1000              /* records per db_inv_insert call */
+#define REPLAY_INTERVAL_MS 2000
 
 struct journal {
 	char *dir;
 	char *path[2];
 	int fd[2];
-	int cur;               /* index of the file appended to */
-	pthread_mutex_t lock;  /* serialises appends against the swap */
+	int cur;              /* index of the file appended to */
+	pthread_mutex_t lock; /* serialises appends against the swap */
 	pthread_t writer;
 	int writer_running;
 	volatile int stop;
@@ -86,13 +86,19 @@ int journal_append(struct journal *j, const cJSON *rec, struct err **e)
 	_cleanup_cjson_str_ char *txt = cJSON_PrintUnformatted(rec);
 	size_t n;
 	ssize_t w;
+	off_t end;
 
 	if (txt == NULL)
 		return err_set(e, ERR_INTERNAL, "could not serialise a record");
 	n = strlen(txt);
 	txt[n] = '\n'; /* cJSON allocated n + 1 bytes: the NUL becomes the newline */
 	pthread_mutex_lock(&j->lock);
+	end = lseek(j->fd[j->cur], 0, SEEK_END);
 	w = write(j->fd[j->cur], txt, n + 1);
+	/* A torn line (disk full) would swallow the next record appended after
+	 * it: cut it off again. */
+	if (w >= 0 && (size_t)w != n + 1 && end >= 0 && ftruncate(j->fd[j->cur], end) < 0)
+		log_warn("journal: cannot cut a torn record off %s", j->path[j->cur]);
 	pthread_mutex_unlock(&j->lock);
 	txt[n] = '\0';
 	if (w < 0)
@@ -196,9 +202,10 @@ static int insert_records(struct db *db, cJSON **recs, int n, struct err **e)
 				*e = e1;
 				return -1;
 			}
-			log_errx("dropping invocation record %s: %s",
-				 cJSON_GetObjectItemCaseSensitive(recs[r], "request_id")->valuestring,
-				 err_msg(e1));
+			log_errx(
+			    "dropping invocation record %s: %s",
+			    cJSON_GetObjectItemCaseSensitive(recs[r], "request_id")->valuestring,
+			    err_msg(e1));
 			err_free(&e1);
 		}
 	}
@@ -271,7 +278,8 @@ static int is_journal_name(const char *name)
 
 static int is_own(const struct journal *self, const char *path)
 {
-	return self != NULL && (strcmp(self->path[0], path) == 0 || strcmp(self->path[1], path) == 0);
+	return self != NULL &&
+	       (strcmp(self->path[0], path) == 0 || strcmp(self->path[1], path) == 0);
 }
 
 static int replay_one(const char *path, struct db *db, struct err **e)
@@ -298,7 +306,7 @@ static int replay_one(const char *path, struct db *db, struct err **e)
 }
 
 int journal_replay_orphans(const char *dir, const struct journal *self, struct db *db,
-			   struct err **e)
+                           struct err **e)
 {
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct dirent *de;
@@ -399,7 +407,7 @@ static int final_flush(struct journal *j, int wait_ms)
 		}
 		if (mono_ms() >= deadline) {
 			log_warnx("records stay in the journal for the next worker: %s",
-				  err_msg(e));
+			          err_msg(e));
 			err_free(&e);
 			break;
 		}

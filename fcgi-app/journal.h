@@ -32,7 +32,7 @@ int journal_append(struct journal *j, const cJSON *rec, struct err **e);
 int journal_flush(struct journal *j, struct db *db, struct err **e);
 /* Replays (and removes) the journals under dir whose owner is gone. */
 int journal_replay_orphans(const char *dir, const struct journal *self, struct db *db,
-			   struct err **e);
+                           struct err **e);
 
 /* Starts the writer thread (its own database connection). */
 int journal_start_writer(struct journal *j, const struct config *cfg, struct err **e);

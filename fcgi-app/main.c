@@ -67,8 +67,10 @@ static int read_body(FCGX_Request *rq, struct request *req, struct reply *rep, c
 	if (n < 0)
 		n = 0;
 	if (n > max) {
-		reply_error(rep, 413, "too_large", "request body of %lld bytes exceeds the limit of "
-						   "%lld bytes", n, max);
+		reply_error(rep, 413, "too_large",
+		            "request body of %lld bytes exceeds the limit of "
+		            "%lld bytes",
+		            n, max);
 		return -1;
 	}
 	b = xmalloc((size_t)n + 1);
@@ -100,9 +102,9 @@ static void add_cors(const struct request *req, struct reply *rep)
 			reply_header(rep, "Access-Control-Allow-Origin", "%s", origin);
 			reply_header(rep, "Vary", "Origin");
 			reply_header(rep, "Access-Control-Allow-Headers",
-				     "Authorization, Content-Type");
+			             "Authorization, Content-Type");
 			reply_header(rep, "Access-Control-Allow-Methods",
-				     "GET, POST, PUT, DELETE, OPTIONS");
+			             "GET, POST, PUT, DELETE, OPTIONS");
 			return;
 		}
 		p += len;
@@ -192,9 +194,8 @@ static int serve_forever(void)
 	struct err *e = NULL;
 	int sig = 0, n = app->cfg.threads;
 
-	code_zip_unpack = zip_unpack_dir; /* zip code is unpacked by zip.c */
-	if (make_dirs(&app->cfg, &e) < 0 || auth_master_load(app->cfg.master_key, 1,
-							      app->master_key, &e) < 0)
+	if (make_dirs(&app->cfg, &e) < 0 ||
+	    auth_master_load(app->cfg.master_key, 1, app->master_key, &e) < 0)
 		fatalx("%s", err_msg(e));
 	app->journal = journal_open(app->cfg.journal_dir, &e);
 	if (app->journal == NULL)
@@ -271,21 +272,21 @@ static int create_key(const char *name)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: lambda-api [-c CONF] [-t | --create-key NAME]\n"
-		   "  -c, --config CONF     configuration file (default: $LAMBDA_CONF)\n"
-		   "  -t, --check           validate the configuration and exit\n"
-		   "      --create-key NAME print a new API key (keep it: it is shown once)\n"
-		   "  -h, --help            this text\n"
-		   "Without -t or --create-key it serves FastCGI on fd 0 (spawned by lighttpd).\n");
+	           "  -c, --config CONF     configuration file (default: $LAMBDA_CONF)\n"
+	           "  -t, --check           validate the configuration and exit\n"
+	           "      --create-key NAME print a new API key (keep it: it is shown once)\n"
+	           "  -h, --help            this text\n"
+	           "Without -t or --create-key it serves FastCGI on fd 0 (spawned by lighttpd).\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check", no_argument, NULL, 't'},
-		{"create-key", required_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 't'},
+	    {"create-key", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *conf = NULL, *key_name = NULL;
 	struct err *e = NULL;
@@ -293,11 +294,21 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:th", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': conf = optarg; break;
-		case 't': check = 1; break;
-		case 'k': key_name = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			conf = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'k':
+			key_name = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -305,6 +316,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	app = &the_app;
+	code_zip_unpack = zip_unpack_dir;
 	if (config_load(&app->cfg, conf, &e) < 0) {
 		fprintf(stderr, "lambda-api: %s\n", err_msg(e));
 		err_free(&e);

@@ -17,9 +17,9 @@
 /* Roughly x1.5 apart, so that an interpolated percentile is within about
  * 20% of the true value; fine at the low end where warm calls live. */
 const double metrics_hist_bounds[METRICS_HIST_BUCKETS - 1] = {
-	0.25, 0.5,  1,    1.5,  2,    3,    5,     7.5,   10,    15,    20,
-	30,   50,   75,   100,  150,  200,  300,   500,   750,   1000,  1500,
-	2000, 3000, 5000, 7500, 10000, 15000, 30000, 60000, 300000,
+    0.25, 0.5,  1,    1.5,  2,     3,     5,     7.5,   10,     15,   20,
+    30,   50,   75,   100,  150,   200,   300,   500,   750,    1000, 1500,
+    2000, 3000, 5000, 7500, 10000, 15000, 30000, 60000, 300000,
 };
 
 int metrics_hist_index(double ms)
@@ -103,9 +103,9 @@ double metrics_quantile_sorted(const double *v, size_t n, double q)
 /* ------------------------------------------------------------------ */
 
 const char *const metrics_status_names[MS_N] = {
-	"success", "error", "timeout", "oom", "killed", "internal",
+    "success", "error", "timeout", "oom", "killed", "internal",
 };
-const char *const metrics_isolation_names[MI_N] = { "docker", "gvisor" };
+const char *const metrics_isolation_names[MI_N] = {"docker", "gvisor"};
 
 static int index_of(const char *const *names, int n, const char *name)
 {
@@ -132,9 +132,9 @@ int metrics_isolation_index(const char *name)
 /* ------------------------------------------------------------------ */
 
 static const struct metrics_window windows[] = {
-	{ "5m", 300, 10, 1, false },
-	{ "1h", 3600, 60, 60, true },
-	{ "24h", 86400, 600, 60, true },
+    {"5m", 300, 10, 1, false},
+    {"1h", 3600, 60, 60, true},
+    {"24h", 86400, 600, 60, true},
 };
 
 int metrics_window_parse(const char *s, struct metrics_window *out, struct err **e)
@@ -164,30 +164,30 @@ int metrics_step_parse(const char *s, const struct metrics_window *w, int *step,
 		v = v * 10 + (*p - '0');
 		if (v > 86400LL * 60)
 			return err_set(e, ERR_INVALID, "step: too large (at most the window, %d s)",
-				       w->seconds);
+			               w->seconds);
 	}
 	if (p == s)
 		return err_set(e, ERR_INVALID,
-			       "step: expected a number of seconds such as 10, 30s, 5m or 1h");
+		               "step: expected a number of seconds such as 10, 30s, 5m or 1h");
 	if (strcmp(p, "m") == 0)
 		mult = 60;
 	else if (strcmp(p, "h") == 0)
 		mult = 3600;
 	else if (*p != '\0' && strcmp(p, "s") != 0)
 		return err_set(e, ERR_INVALID,
-			       "step: expected a number of seconds such as 10, 30s, 5m or 1h");
+		               "step: expected a number of seconds such as 10, 30s, 5m or 1h");
 	v *= mult;
 	if (v < w->min_step || v < 1)
 		return err_set(e, ERR_INVALID, "step: at least %d s for window %s",
-			       w->min_step < 1 ? 1 : w->min_step, w->name);
+		               w->min_step < 1 ? 1 : w->min_step, w->name);
 	if (v > w->seconds)
 		return err_set(e, ERR_INVALID, "step: at most the window (%d s)", w->seconds);
 	if (w->rollup && v % 60 != 0)
 		return err_set(e, ERR_INVALID, "step: must be a multiple of 60 s for window %s",
-			       w->name);
+		               w->name);
 	if ((w->seconds + v - 1) / v > METRICS_MAX_BUCKETS)
 		return err_set(e, ERR_INVALID, "step: window %s would have more than %d buckets",
-			       w->name, METRICS_MAX_BUCKETS);
+		               w->name, METRICS_MAX_BUCKETS);
 	*step = (int)v;
 	return 0;
 }
@@ -250,7 +250,7 @@ static void dur_push(struct metrics_cell *c, double v)
 }
 
 void metrics_series_add_raw(struct metrics_series *s, int64_t ts, int iso, int status, bool cold,
-			    double duration_ms)
+                            double duration_ms)
 {
 	struct metrics_cell *c = cell_at(s, ts, iso);
 
@@ -274,7 +274,7 @@ void metrics_series_add_raw(struct metrics_series *s, int64_t ts, int iso, int s
 }
 
 void metrics_series_add_rollup(struct metrics_series *s, int64_t ts, int iso,
-			       const struct metrics_rollup *r)
+                               const struct metrics_rollup *r)
 {
 	struct metrics_cell *c = cell_at(s, ts, iso);
 
@@ -321,8 +321,8 @@ static void add_ms(cJSON *obj, const char *name, double v)
 
 void metrics_cell_json_fields(cJSON *obj, struct metrics_cell *c, bool exact)
 {
-	static const double qs[] = { 0.50, 0.95, 0.99 };
-	static const char *const qn[] = { "p50_ms", "p95_ms", "p99_ms" };
+	static const double qs[] = {0.50, 0.95, 0.99};
+	static const char *const qn[] = {"p50_ms", "p95_ms", "p99_ms"};
 	uint64_t errors = c->calls - c->by_status[MS_SUCCESS];
 	cJSON *bs = cJSON_AddObjectToObject(obj, "by_status");
 
@@ -335,7 +335,7 @@ void metrics_cell_json_fields(cJSON *obj, struct metrics_cell *c, bool exact)
 		qsort(c->dur, c->ndur, sizeof(*c->dur), cmp_double);
 	for (int i = 0; i < 3; i++) {
 		double v = exact ? metrics_quantile_sorted(c->dur, c->ndur, qs[i])
-				 : metrics_hist_quantile(c->hist, qs[i], c->min_ms, c->max_ms);
+		                 : metrics_hist_quantile(c->hist, qs[i], c->min_ms, c->max_ms);
 		add_ms(obj, qn[i], c->calls ? v : NAN);
 	}
 	add_ms(obj, "avg_ms", c->calls ? c->sum_ms / (double)c->calls : NAN);
@@ -399,13 +399,13 @@ cJSON *metrics_series_json(struct metrics_series *s)
 
 int metrics_parse_proc_stat(const char *text, struct metrics_cpu_sample *out, struct err **e)
 {
-	unsigned long long v[8] = { 0 };
+	unsigned long long v[8] = {0};
 	int n;
 
 	if (text == NULL || strncmp(text, "cpu ", 4) != 0)
 		return err_set(e, ERR_INTERNAL, "/proc/stat: no aggregate cpu line");
-	n = sscanf(text + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-		   &v[3], &v[4], &v[5], &v[6], &v[7]);
+	n = sscanf(text + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+	           &v[4], &v[5], &v[6], &v[7]);
 	if (n < 4)
 		return err_set(e, ERR_INTERNAL, "/proc/stat: short cpu line");
 	/* user nice system idle iowait irq softirq steal: idle+iowait is not busy */

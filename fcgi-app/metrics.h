@@ -31,9 +31,7 @@ double metrics_hist_quantile(const uint64_t *counts, double q, double min_ms, do
 double metrics_quantile_sorted(const double *v, size_t n, double q);
 
 /* Invocation statuses and isolations, in the order the series keeps them. */
-enum metrics_status {
-	MS_SUCCESS, MS_ERROR, MS_TIMEOUT, MS_OOM, MS_KILLED, MS_INTERNAL, MS_N
-};
+enum metrics_status { MS_SUCCESS, MS_ERROR, MS_TIMEOUT, MS_OOM, MS_KILLED, MS_INTERNAL, MS_N };
 extern const char *const metrics_status_names[MS_N];
 int metrics_status_index(const char *name); /* -1 when unknown */
 
@@ -43,11 +41,11 @@ int metrics_isolation_index(const char *name); /* -1 when unknown */
 
 /* A time window of the timeseries endpoint. */
 struct metrics_window {
-	const char *name;   /* "5m" | "1h" | "24h" */
-	int seconds;        /* its length */
-	int default_step;   /* seconds per bucket when no step is given */
-	int min_step;       /* smallest step allowed */
-	bool rollup;        /* answered from the per-minute rollup table */
+	const char *name; /* "5m" | "1h" | "24h" */
+	int seconds;      /* its length */
+	int default_step; /* seconds per bucket when no step is given */
+	int min_step;     /* smallest step allowed */
+	bool rollup;      /* answered from the per-minute rollup table */
 };
 
 /* Parses the window parameter (NULL or "" means "5m").  ERR_INVALID with a
@@ -92,7 +90,7 @@ void metrics_series_free(struct metrics_series *s);
 
 /* Adds one raw invocation (exact series).  Out-of-range times are ignored. */
 void metrics_series_add_raw(struct metrics_series *s, int64_t ts, int iso, int status, bool cold,
-			    double duration_ms);
+                            double duration_ms);
 
 /* One row of the per-minute rollup (or a sum of rows). */
 struct metrics_rollup {
@@ -106,7 +104,7 @@ struct metrics_rollup {
 };
 /* Adds aggregated rows to the bucket holding ts (histogram series). */
 void metrics_series_add_rollup(struct metrics_series *s, int64_t ts, int iso,
-			       const struct metrics_rollup *r);
+                               const struct metrics_rollup *r);
 
 /* {"buckets":[...],"totals":{...}} as documented in docs/reporting.md; the
  * caller owns the result. */

@@ -27,14 +27,14 @@ int prometheus_label_value(struct buf *out, const char *v, struct err **e)
 }
 
 static int family(struct buf *out, const char *name, const char *type, const char *help,
-		  struct err **e)
+                  struct err **e)
 {
 	return buf_appendf(out, e, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* name{function="f",isolation="i"<extra>} */
 static int series_head(struct buf *out, const char *name, const char *fn, const char *iso,
-		       struct err **e)
+                       struct err **e)
 {
 	if (buf_appendf(out, e, "%s{function=\"", name) < 0 ||
 	    prometheus_label_value(out, fn, e) < 0 ||
@@ -44,37 +44,37 @@ static int series_head(struct buf *out, const char *name, const char *fn, const 
 }
 
 static int render_counters(struct buf *out, const struct db_metrics_counter *c, size_t n,
-			   struct err **e)
+                           struct err **e)
 {
 	if (family(out, "lambda_invocations_total", "counter",
-		   "Invocations recorded, by function, isolation and final status.", e) < 0)
+	           "Invocations recorded, by function, isolation and final status.", e) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		for (int s = 0; s < MS_N; s++)
 			if (series_head(out, "lambda_invocations_total", c[i].function,
-					metrics_isolation_names[c[i].isolation], e) < 0 ||
+			                metrics_isolation_names[c[i].isolation], e) < 0 ||
 			    buf_appendf(out, e, ",status=\"%s\"} %" PRIu64 "\n",
-					metrics_status_names[s], c[i].r.by_status[s]) < 0)
+			                metrics_status_names[s], c[i].r.by_status[s]) < 0)
 				return -1;
 	if (family(out, "lambda_cold_starts_total", "counter",
-		   "Invocations that started a container (or loaded code into a pre-warmed one).",
-		   e) < 0)
+	           "Invocations that started a container (or loaded code into a pre-warmed one).",
+	           e) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (series_head(out, "lambda_cold_starts_total", c[i].function,
-				metrics_isolation_names[c[i].isolation], e) < 0 ||
+		                metrics_isolation_names[c[i].isolation], e) < 0 ||
 		    buf_appendf(out, e, "} %" PRIu64 "\n", c[i].r.cold) < 0)
 			return -1;
 	return 0;
 }
 
 static int render_histograms(struct buf *out, const struct db_metrics_counter *c, size_t n,
-			     struct err **e)
+                             struct err **e)
 {
 	const char *h = "lambda_invocation_duration_seconds";
 
 	if (family(out, h, "histogram",
-		   "Latency of invocations as the API saw them (total_ms), in seconds.", e) < 0)
+	           "Latency of invocations as the API saw them (total_ms), in seconds.", e) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *iso = metrics_isolation_names[c[i].isolation];
@@ -83,19 +83,19 @@ static int render_histograms(struct buf *out, const struct db_metrics_counter *c
 		for (int b = 0; b < METRICS_HIST_BUCKETS; b++) {
 			cum += c[i].r.hist[b];
 			if (series_head(out, "lambda_invocation_duration_seconds_bucket",
-					c[i].function, iso, e) < 0)
+			                c[i].function, iso, e) < 0)
 				return -1;
 			if (b == METRICS_HIST_BUCKETS - 1
-				    ? buf_appendf(out, e, ",le=\"+Inf\"} %" PRIu64 "\n", cum) < 0
-				    : buf_appendf(out, e, ",le=\"%g\"} %" PRIu64 "\n",
-						  metrics_hist_bounds[b] / 1000.0, cum) < 0)
+			        ? buf_appendf(out, e, ",le=\"+Inf\"} %" PRIu64 "\n", cum) < 0
+			        : buf_appendf(out, e, ",le=\"%g\"} %" PRIu64 "\n",
+			                      metrics_hist_bounds[b] / 1000.0, cum) < 0)
 				return -1;
 		}
 		if (series_head(out, "lambda_invocation_duration_seconds_sum", c[i].function, iso,
-				e) < 0 ||
+		                e) < 0 ||
 		    buf_appendf(out, e, "} %.9g\n", c[i].r.sum_ms / 1000.0) < 0 ||
-		    series_head(out, "lambda_invocation_duration_seconds_count", c[i].function,
-				iso, e) < 0 ||
+		    series_head(out, "lambda_invocation_duration_seconds_count", c[i].function, iso,
+		                e) < 0 ||
 		    buf_appendf(out, e, "} %" PRIu64 "\n", c[i].r.calls) < 0)
 			return -1;
 	}
@@ -121,11 +121,11 @@ static int render_containers(struct buf *out, const cJSON *cs, struct err **e)
 	static const struct {
 		const char *name, *field, *help;
 	} g[] = {
-		{ "lambda_pool_container_memory_bytes", "memory_bytes",
-		  "Memory in use by a warm container (cgroup figure)." },
-		{ "lambda_pool_container_cpu_seconds", "cpu_ms",
-		  "CPU time used by a warm container since it started." },
-		{ "lambda_pool_container_calls", "calls", "Invocations served by a warm container." },
+	    {"lambda_pool_container_memory_bytes", "memory_bytes",
+	     "Memory in use by a warm container (cgroup figure)."},
+	    {"lambda_pool_container_cpu_seconds", "cpu_ms",
+	     "CPU time used by a warm container since it started."},
+	    {"lambda_pool_container_calls", "calls", "Invocations served by a warm container."},
 	};
 	const cJSON *ct;
 
@@ -143,7 +143,7 @@ static int render_containers(struct buf *out, const cJSON *cs, struct err **e)
 			if (strcmp(g[k].field, "cpu_ms") == 0)
 				v /= 1000.0;
 			if (series_head(out, g[k].name, str(ct, "function_name", ""),
-					str(ct, "isolation", ""), e) < 0 ||
+			                str(ct, "isolation", ""), e) < 0 ||
 			    LIT(out, ",state=\"", e) < 0 ||
 			    prometheus_label_value(out, str(ct, "state", ""), e) < 0 ||
 			    LIT(out, "\",container=\"", e) < 0 ||
@@ -163,13 +163,13 @@ static int render_pools(struct buf *out, const cJSON *pools, struct err **e)
 	const cJSON *p;
 
 	if (family(out, "lambda_pool_containers", "gauge",
-		   "Containers the executor holds (warm, busy or pre-warmed).", e) < 0 ||
+	           "Containers the executor holds (warm, busy or pre-warmed).", e) < 0 ||
 	    buf_appendf(out, e, "lambda_pool_containers %d\n", cJSON_GetArraySize(cs)) < 0)
 		return -1;
 	if (render_containers(out, cs, e) < 0)
 		return -1;
 	if (family(out, "lambda_pool_prewarmed_idle", "gauge",
-		   "Idle pre-warmed containers per runtime and isolation.", e) < 0)
+	           "Idle pre-warmed containers per runtime and isolation.", e) < 0)
 		return -1;
 	cJSON_ArrayForEach(p, pw)
 	{
@@ -181,7 +181,7 @@ static int render_pools(struct buf *out, const cJSON *pools, struct err **e)
 			return -1;
 	}
 	if (family(out, "lambda_pool_prewarmed_target", "gauge",
-		   "Configured number of idle pre-warmed containers.", e) < 0)
+	           "Configured number of idle pre-warmed containers.", e) < 0)
 		return -1;
 	cJSON_ArrayForEach(p, pw)
 	{
@@ -192,28 +192,29 @@ static int render_pools(struct buf *out, const cJSON *pools, struct err **e)
 		    buf_appendf(out, e, "\"} %.9g\n", num(p, "target")) < 0)
 			return -1;
 	}
-	if (family(out, "lambda_pool_queued", "gauge", "Requests waiting for a container.", e) < 0 ||
+	if (family(out, "lambda_pool_queued", "gauge", "Requests waiting for a container.", e) <
+	        0 ||
 	    buf_appendf(out, e, "lambda_pool_queued %.9g\n", num(pools, "queued")) < 0)
 		return -1;
 	if (cJSON_IsObject(lim) &&
 	    (family(out, "lambda_pool_max_containers", "gauge", "Cap on containers.", e) < 0 ||
-	     buf_appendf(out, e, "lambda_pool_max_containers %.9g\n",
-			 num(lim, "max_containers")) < 0 ||
-	     family(out, "lambda_pool_max_memory_bytes", "gauge", "Cap on container memory.",
-		    e) < 0 ||
+	     buf_appendf(out, e, "lambda_pool_max_containers %.9g\n", num(lim, "max_containers")) <
+	         0 ||
+	     family(out, "lambda_pool_max_memory_bytes", "gauge", "Cap on container memory.", e) <
+	         0 ||
 	     buf_appendf(out, e, "lambda_pool_max_memory_bytes %.9g\n",
-			 num(lim, "max_memory_mb") * 1048576.0) < 0))
+	                 num(lim, "max_memory_mb") * 1048576.0) < 0))
 		return -1;
 	return 0;
 }
 
 int prometheus_render(struct buf *out, const struct db_metrics_counter *c, size_t n,
-		      const cJSON *pools, struct err **e)
+                      const cJSON *pools, struct err **e)
 {
 	if (render_counters(out, c, n, e) < 0 || render_histograms(out, c, n, e) < 0)
 		return -1;
 	if (family(out, "lambda_executor_up", "gauge",
-		   "1 when the executor answered the POOLS request of this scrape.", e) < 0 ||
+	           "1 when the executor answered the POOLS request of this scrape.", e) < 0 ||
 	    buf_appendf(out, e, "lambda_executor_up %d\n", pools != NULL) < 0)
 		return -1;
 	if (pools != NULL && render_pools(out, pools, e) < 0)

@@ -16,7 +16,7 @@
  * of pools (the POOLS_REPLY payload, or NULL when the executor could not be
  * asked) to out.  ERR_TOO_LARGE when out's maximum is reached. */
 int prometheus_render(struct buf *out, const struct db_metrics_counter *c, size_t n,
-		      const cJSON *pools, struct err **e);
+                      const cJSON *pools, struct err **e);
 
 /* Appends v as a label value: backslash, double quote and newline escaped. */
 int prometheus_label_value(struct buf *out, const char *v, struct err **e);

@@ -83,16 +83,11 @@ static const struct {
 	int status;
 	const char *word;
 } err_map[] = {
-	{ERR_INVALID, 400, "invalid"},
-	{ERR_UNAUTHORIZED, 401, "unauthorized"},
-	{ERR_FORBIDDEN, 403, "forbidden"},
-	{ERR_NOT_FOUND, 404, "not_found"},
-	{ERR_METHOD, 405, "method_not_allowed"},
-	{ERR_CONFLICT, 409, "conflict"},
-	{ERR_TOO_LARGE, 413, "too_large"},
-	{ERR_TOO_MANY, 429, "too_many_requests"},
-	{ERR_UNAVAILABLE, 503, "unavailable"},
-	{ERR_TIMEOUT, 503, "unavailable"},
+    {ERR_INVALID, 400, "invalid"},           {ERR_UNAUTHORIZED, 401, "unauthorized"},
+    {ERR_FORBIDDEN, 403, "forbidden"},       {ERR_NOT_FOUND, 404, "not_found"},
+    {ERR_METHOD, 405, "method_not_allowed"}, {ERR_CONFLICT, 409, "conflict"},
+    {ERR_TOO_LARGE, 413, "too_large"},       {ERR_TOO_MANY, 429, "too_many_requests"},
+    {ERR_UNAVAILABLE, 503, "unavailable"},   {ERR_TIMEOUT, 503, "unavailable"},
 };
 
 int reply_status_of(int err_code, const char **code_word)
@@ -107,11 +102,10 @@ int reply_status_of(int err_code, const char **code_word)
 	return 500;
 }
 
-static void reply_verror(struct reply *r, int status, const char *code, const char *fmt,
-			 va_list ap) __attribute__((format(printf, 4, 0)));
+static void reply_verror(struct reply *r, int status, const char *code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
-static void reply_verror(struct reply *r, int status, const char *code, const char *fmt,
-			 va_list ap)
+static void reply_verror(struct reply *r, int status, const char *code, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	cJSON *root = cJSON_CreateObject();
@@ -143,23 +137,40 @@ void reply_err(struct reply *r, const struct err *e)
 const char *reply_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Status";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Status";
 	}
 }
 

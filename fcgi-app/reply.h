@@ -14,9 +14,9 @@
 #define REPLY_MAX_BODY_BYTES    (64u * 1024 * 1024)
 
 struct reply {
-	int status;          /* 0 until a handler sets it */
-	char *content_type;  /* owned; NULL = none */
-	struct buf headers;  /* "Name: value\r\n" lines */
+	int status;         /* 0 until a handler sets it */
+	char *content_type; /* owned; NULL = none */
+	struct buf headers; /* "Name: value\r\n" lines */
 	struct buf body;
 };
 
@@ -34,11 +34,11 @@ void reply_empty(struct reply *r, int status);
 /* Adds a header line; value is printf-formatted.  CR/LF in the value are
  * replaced by spaces (no header injection). */
 void reply_header(struct reply *r, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* {"error":{"code":code,"message":...}} with the status. */
 void reply_error(struct reply *r, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Maps e->code (enum err_code) to its status and error code and answers with
  * e's message.  e stays the caller's. */
 void reply_err(struct reply *r, const struct err *e);

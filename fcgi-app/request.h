@@ -13,12 +13,12 @@
 struct worker;
 
 struct request {
-	const char *method;      /* "GET", ... (borrowed) */
-	const char *uri;         /* REQUEST_URI as received, with the query (borrowed) */
-	char *path;              /* uri without the query, still percent-encoded (owned) */
-	const char *query;       /* after '?', "" when none (points into uri) */
-	char *const *env;        /* CGI-style "NAME=value" list, NULL-terminated (borrowed) */
-	const char *body;        /* NUL-terminated; body_len bytes (owned by the caller) */
+	const char *method; /* "GET", ... (borrowed) */
+	const char *uri;    /* REQUEST_URI as received, with the query (borrowed) */
+	char *path;         /* uri without the query, still percent-encoded (owned) */
+	const char *query;  /* after '?', "" when none (points into uri) */
+	char *const *env;   /* CGI-style "NAME=value" list, NULL-terminated (borrowed) */
+	const char *body;   /* NUL-terminated; body_len bytes (owned by the caller) */
 	size_t body_len;
 	const char *remote_addr; /* "" when unknown (borrowed) */
 	/* Filled by the router: the {} segments of the matched pattern, decoded. */

@@ -50,7 +50,7 @@ static int split(const char *path, struct seg *segs, int max)
 /* Returns the number of literal segments matched (>= 0) or -1 when the
  * pattern does not match.  Records where the {} segments are in idx. */
 static int pattern_match(const char *pattern, const struct seg *segs, int nsegs,
-			 int idx[REQUEST_MAX_PARAMS], int *nidx, int *rest)
+                         int idx[REQUEST_MAX_PARAMS], int *nidx, int *rest)
 {
 	struct seg ps[ROUTER_MAX_SEGMENTS];
 	int np = split(pattern, ps, ROUTER_MAX_SEGMENTS);
@@ -106,7 +106,7 @@ static void add_allow(char *allow, size_t cap, const char *method)
 }
 
 static int fill_params(struct request *req, const struct seg *segs, const int *idx, int nidx,
-		       int rest, int nsegs, struct reply *rep)
+                       int rest, int nsegs, struct reply *rep)
 {
 	struct err *e = NULL;
 
@@ -120,13 +120,12 @@ static int fill_params(struct request *req, const struct seg *segs, const int *i
 		req->params[req->nparams++] = v;
 	}
 	if (rest >= 0 && req->nparams < REQUEST_MAX_PARAMS)
-		req->params[req->nparams++] =
-			xstrdup(rest < nsegs ? segs[rest].p : "");
+		req->params[req->nparams++] = xstrdup(rest < nsegs ? segs[rest].p : "");
 	return 0;
 }
 
 const struct route *router_match(const struct route_table *const *tables, size_t ntables,
-				 struct request *req, struct reply *rep)
+                                 struct request *req, struct reply *rep)
 {
 	struct seg segs[ROUTER_MAX_SEGMENTS];
 	int nsegs = split(req->path, segs, ROUTER_MAX_SEGMENTS);
@@ -162,8 +161,8 @@ const struct route *router_match(const struct route_table *const *tables, size_t
 	if (best == NULL) {
 		if (allow[0] != '\0') {
 			reply_error(rep, 405, "method_not_allowed",
-				    "method %s is not allowed here; allowed: %s", req->method,
-				    allow);
+			            "method %s is not allowed here; allowed: %s", req->method,
+			            allow);
 			reply_header(rep, "Allow", "%s", allow);
 		} else {
 			reply_error(rep, 404, "not_found", "no such resource");
@@ -175,8 +174,8 @@ const struct route *router_match(const struct route_table *const *tables, size_t
 	return best;
 }
 
-void router_dispatch(const struct route_table *const *tables, size_t ntables,
-		     struct request *req, struct reply *rep)
+void router_dispatch(const struct route_table *const *tables, size_t ntables, struct request *req,
+                     struct reply *rep)
 {
 	const struct route *rt = router_match(tables, ntables, req, rep);
 

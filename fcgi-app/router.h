@@ -37,10 +37,10 @@ struct route_table {
  * fills req->params.  On failure returns NULL and fills rep (404, or 405
  * with Allow, or 400 for a badly encoded path). */
 const struct route *router_match(const struct route_table *const *tables, size_t ntables,
-				 struct request *req, struct reply *rep);
+                                 struct request *req, struct reply *rep);
 /* router_match, then auth, then the handler. */
-void router_dispatch(const struct route_table *const *tables, size_t ntables,
-		     struct request *req, struct reply *rep);
+void router_dispatch(const struct route_table *const *tables, size_t ntables, struct request *req,
+                     struct reply *rep);
 
 /* The tables main.c serves (defined in routes.c: add yours there). */
 extern const struct route_table *const router_tables[];

@@ -232,13 +232,30 @@ executor_start() {
 }
 
 executor_stop() {
-	local sup
-	if sup=$(pidfile_pid "$SUPERVISOR_PID" " $SUPERVISOR_TAG "); then
+	local sup exe deadline
+	sup=$(pidfile_pid "$SUPERVISOR_PID" " $SUPERVISOR_TAG ") || sup=
+	exe=$(pidfile_pid "$EXECUTOR_PID" lambda-executor) || exe=
+	if [[ -n $sup ]]; then
+		# The supervisor forwards SIGTERM to the executor and then exits.
 		kill -TERM "$sup" 2>/dev/null || true
-		wait_pid_gone "$sup" 30 || stop_pid "$sup" " $SUPERVISOR_TAG " 1
+	elif [[ -n $exe ]]; then
+		kill -TERM "$exe" 2>/dev/null || true
 	fi
-	stop_pidfile "$EXECUTOR_PID" lambda-executor 20
-	rm -f "$SUPERVISOR_PID" "$EXECUTOR_SOCK"
+	deadline=$((SECONDS + 15))
+	while { [[ -n $exe ]] && pid_matches "$exe" lambda-executor; } ||
+		{ [[ -n $sup ]] && pid_matches "$sup" " $SUPERVISOR_TAG "; }; do
+		if ((SECONDS >= deadline)); then
+			if [[ -n $exe ]] && pid_matches "$exe" lambda-executor; then
+				warn "executor ($exe) still running 15s after SIGTERM: SIGKILL"
+				kill -KILL "$exe" 2>/dev/null || true
+			fi
+			wait_pid_gone "$exe" 5 || true
+			[[ -n $sup ]] && stop_pid "$sup" " $SUPERVISOR_TAG " 2
+			break
+		fi
+		sleep 0.1
+	done
+	rm -f "$SUPERVISOR_PID" "$EXECUTOR_PID" "$EXECUTOR_SOCK"
 }
 
 # Removes this instance's containers (label lambda.instance=<id>) through

@@ -10,11 +10,14 @@
 # under CI=true a skip counts as a failure: CI installs everything).
 # Exits non-zero on any failure.
 #
-# Usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX]
+# Usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX] [--update-readme]
 #   --quick     no ASan run, no fuzzing, no static checks (for developers)
 #   --no-deps   skip scripts/deps.sh
 #   --only RE   run only the integration/browser tests whose file name
 #               matches RE (unit tests still run)
+#   --update-readme  write the figures the tests measured (TAP lines
+#               `# figure: NAME = VALUE`) into README.md's reliability
+#               section; they are always in tests/results/figures.md
 # Environment: LAMBDA_TEST_PORT (default 18080; the ASan stack uses +100),
 # LAMBDA_TEST_TIMEOUT (seconds per test file, default 600),
 # LAMBDA_FUZZ_SECONDS (per fuzzer, default 45).
@@ -26,15 +29,17 @@ LAMBDA_LOG_TAG="test"
 QUICK=0
 DEPS=1
 ONLY=
+UPDATE_README=0
 while (($#)); do
 	case $1 in
 	--quick) QUICK=1 ;;
 	--no-deps) DEPS=0 ;;
+	--update-readme) UPDATE_README=1 ;;
 	--only)
 		ONLY=${2:?--only needs a regular expression}
 		shift
 		;;
-	*) die "usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX]" ;;
+	*) die "usage: scripts/test.sh [--quick] [--no-deps] [--only REGEX] [--update-readme]" ;;
 	esac
 	shift
 done
@@ -149,8 +154,8 @@ tally_trs() {
 			*) fail "$suite: $name ($r; see ${f%.trs}.log)" ;;
 			esac
 		done < <(sed -n 's/^:test-result: *//p' "$f")
-	done < <(find "$dir" -path "$REPO/build-asan" -prune -o -path "$REPO/build-scan" -prune \
-		-o -path "$REPO/node_modules" -prune -o -name '*.trs' -print | sort)
+	done < <(find "$dir" -mindepth 1 \( -path "$REPO/build-asan" -o -path "$REPO/build-scan" \
+		-o -path "$REPO/node_modules" \) -prune -o -name '*.trs' -print | sort)
 	((found)) || fail "$suite: make check produced no results"
 }
 
@@ -184,9 +189,49 @@ check() {
 	fi
 }
 
+# The figures the tests measured, as a Markdown table.
+collect_figures() {
+	local f suite
+	echo "| test | figure | value |"
+	echo "|---|---|---|"
+	for f in "$RESULTS"/*.tap; do
+		[[ -f $f ]] || continue
+		suite=$(basename "$f" .tap)
+		case $suite in
+		integration_*) suite=${suite#integration_} ;;
+		asan_*) suite="${suite#asan_} (ASan build)" ;;
+		esac
+		sed -n 's/|/\\|/g; s/^# figure: \(.*\) = \(.*\)$/| '"$suite"' | \1 | \2 |/p' "$f"
+	done
+}
+
+# Replaces README.md's text between the figures markers.
+update_readme() {
+	local readme="$REPO/README.md" table="$RESULTS/figures.md" head
+	grep -q '^<!-- figures:begin' "$readme" || {
+		warn "README.md has no <!-- figures:begin --> marker: not updated"
+		return 0
+	}
+	local mode='' skipped='' commit
+	((QUICK)) && mode=' --quick'
+	((SKIP)) && skipped=", $SKIP skipped"
+	commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null) || commit=unknown
+	head="Measured by \`scripts/test.sh$mode\` on $(date -u +%Y-%m-%d) at commit $commit"
+	head+=" ($(nproc) cores; that run: $PASS passed, $FAIL failed$skipped)."
+	awk -v head="$head" -v table="$table" '
+		/^<!-- figures:begin/ { print; print ""; print head; print ""
+			while ((getline l < table) > 0) print l; print ""; skip = 1; next }
+		/^<!-- figures:end/ { skip = 0 }
+		!skip { print }
+	' "$readme" >"$readme.new" && mv -f "$readme.new" "$readme"
+	log "README.md: reliability figures updated from this run"
+}
+
 summary() {
 	local t
 	phase_end
+	collect_figures >"$RESULTS/figures.md"
+	((UPDATE_README)) && update_readme
 	echo
 	echo "Timing:"
 	for t in "${TIMINGS[@]}"; do echo "  $t"; done
@@ -345,7 +390,8 @@ main() {
 	fi
 
 	phase "unit"
-	find "$build" -path "$REPO/build-asan" -prune -o -name '*.trs' -exec rm -f {} + 2>/dev/null || true
+	find "$build" -mindepth 1 \( -path "$REPO/build-asan" -o -path "$REPO/build-scan" \
+		-o -path "$REPO/node_modules" \) -prune -o -name '*.trs' -exec rm -f {} + 2>/dev/null || true
 	make -C "$build" -j2 check >"$RESULTS/unit.log" 2>&1 || true
 	tally_trs unit "$build"
 

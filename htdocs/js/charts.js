@@ -69,10 +69,11 @@ export function drawChart(canvas, kind, labels, series, opts = {}) {
     backgroundColor: kind === 'bar' || s.type === 'bar' ? s.color : `${s.color}22`,
     borderWidth: kind === 'bar' ? 0 : 2,
     borderDash: s.dashed ? [5, 4] : undefined,
-    pointRadius: labels.length > 60 ? 0 : 2,
-    tension: 0.25,
+    pointRadius: labels.length > 100 ? 1.5 : 2.5,
+    pointHoverRadius: 4,
+    cubicInterpolationMode: 'monotone',
     fill: !!s.fill,
-    spanGaps: true,
+    spanGaps: false, // an empty bucket is a gap, not a slope
     yAxisID: s.yAxisID,
   }));
   let chart = C.getChart(canvas);
@@ -90,6 +91,13 @@ export function drawChart(canvas, kind, labels, series, opts = {}) {
   }
   // Totals per series, readable by tests and assistive tools.
   const sums = series.map((s) => s.data.reduce((a, b) => a + (Number(b) || 0), 0));
+  const box = canvas.parentElement;
+  let note = box.querySelector('.chart-empty');
+  if (!note) {
+    note = h('p', { class: 'chart-empty' }, opts.emptyText || 'No calls in this window');
+    box.append(note);
+  }
+  note.hidden = !(labels.length === 0 || series.every((s) => s.data.every((v) => v === null || v === undefined || Number(v) === 0)));
   canvas.dataset.sums = JSON.stringify(sums.map((x) => Math.round(x * 1000) / 1000));
   canvas.dataset.points = String(labels.length);
   return chart;

@@ -56,6 +56,9 @@ export function seriesCharts(prefix, opts = {}) {
     const labels = labelsOf(series);
     const b = series.buckets || [];
     const st = (s) => b.map((x) => (x.by_status && x.by_status[s]) || 0);
+    // bucket times, for readers of the data (tests): bucket i starts at from + i * step
+    vol.canvas.dataset.from = String(series.from ?? (b.length ? b[0].ts : 0));
+    vol.canvas.dataset.step = String(series.step_s || 0);
     drawChart(vol.canvas, 'bar', labels, ['success', ...ERROR_STATUSES].map((s) => ({ label: s, data: st(s), color: STATUS_COLORS[s] })), { stacked: true, precision: 0, yTitle: 'calls' });
     drawChart(lat.canvas, 'line', labels, [
       { label: 'p50', data: b.map((x) => x.p50_ms), color: COLORS.teal },
@@ -65,8 +68,8 @@ export function seriesCharts(prefix, opts = {}) {
     const rate = (n, d) => (d ? Math.round((n / d) * 10000) / 100 : null);
     drawChart(err.canvas, 'line', labels, ERROR_STATUSES.map((s) => ({
       label: s, data: b.map((x) => rate((x.by_status && x.by_status[s]) || 0, x.calls)), color: STATUS_COLORS[s],
-    })), { yTitle: '%' });
-    drawChart(cold.canvas, 'line', labels, [{ label: 'cold-start rate', data: b.map((x) => rate(x.cold || 0, x.calls)), color: COLORS.amber, fill: true }], { yTitle: '%' });
+    })), { yTitle: '%', emptyText: 'No errors in this window' });
+    drawChart(cold.canvas, 'line', labels, [{ label: 'cold-start rate', data: b.map((x) => rate(x.cold || 0, x.calls)), color: COLORS.amber, fill: true }], { yTitle: '%', emptyText: 'No cold starts in this window' });
     if (!opts.noIsolation) {
       const iso = (name, k) => b.map((x) => (x.by_isolation && x.by_isolation[name] ? x.by_isolation[name][k] : (k === 'calls' ? 0 : null)));
       drawChart(isoCalls.canvas, 'line', labels, [
@@ -107,7 +110,7 @@ export function seriesKpis(prefix) {
     k.err.sub.textContent = ERROR_STATUSES.filter((s) => bs[s]).map((s) => `${s} ${bs[s]}`).join(' · ') || 'no errors';
     k.lat.value.textContent = calls ? `${fmt.ms(t.p50_ms)} / ${fmt.ms(t.p95_ms)} / ${fmt.ms(t.p99_ms)}` : '–';
     k.lat.value.classList.toggle('kpi-value-small', true);
-    k.lat.sub.textContent = series.source === 'rollup' ? 'from per-minute histograms' : 'exact';
+    k.lat.sub.textContent = series.source === 'rollup' ? 'approximate: from latency histograms' : 'exact, from every call';
     k.cold.value.textContent = calls ? fmt.pct(t.cold_rate ?? (t.cold || 0) / calls) : '–';
     k.cold.sub.textContent = `${fmt.int(t.cold || 0)} cold of ${fmt.int(calls)}`;
   }

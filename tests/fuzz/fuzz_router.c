@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_query(const struct request *req)
 {
-	static const char *const names[] = {"limit", "cursor", "function", "status", "isolation",
-					    "key", ""};
+	static const char *const names[] = {"limit",     "cursor", "function", "status",
+	                                    "isolation", "key",    ""};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct err *e = NULL;
 		char *v = NULL;
@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t body_len = nl != NULL ? size - head - 1 : 0;
 	char *sp = strchr(line, ' ');
 	const char *method = "GET", *uri = line;
-	struct fn_limits lim = {1 << 16, 4096};
+	struct fn_limits lim = {1 << 16, 4096, 1 << 16};
 	struct function f;
 	struct request req;
 	struct reply rep;

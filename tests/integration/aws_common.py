@@ -2,11 +2,13 @@
 documents them, zips (honest and hostile), the aws CLI and boto3 pointed at
 the test stack with the credentials scripts/admin-key.sh writes."""
 
+import atexit
 import base64
 import hashlib
 import io
 import json
 import os
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -145,11 +147,20 @@ def admin_key():
     return h.KEY
 
 
+_TMP = tempfile.mkdtemp(prefix="aws-tests-")
+atexit.register(shutil.rmtree, _TMP, True)
+
+
+def scratch_dir(prefix):
+    """A directory removed when the test exits."""
+    return tempfile.mkdtemp(prefix=prefix, dir=_TMP)
+
+
 def aws_env(key=None):
     """Environment for /usr/bin/aws: a private credentials file (profile
     lambda) holding `key` (default: the admin key)."""
     key = key or admin_key()
-    d = tempfile.mkdtemp(prefix="aws-cli-")
+    d = scratch_dir("aws-cli-")
     creds = os.path.join(d, "credentials")
     with open(creds, "w") as f:
         akid, secret = key.split(".", 1)

@@ -272,6 +272,15 @@ class Tap:
 
         return run
 
+    def figure(self, name, value, unit=""):
+        """Reports a measured figure: a `# figure: NAME = VALUE UNIT` line,
+        collected by scripts/test.sh into tests/results/figures.md (and into
+        README's reliability section with --update-readme). Never pass a
+        value that was not measured in this run."""
+        if isinstance(value, float):
+            value = f"{value:.3g}"
+        print(f"# figure: {name} = {value}{(' ' + unit) if unit else ''}", flush=True)
+
     def skip_all(self, reason):
         """Nothing can run here (something absent): TAP skip, exit 77."""
         print(f"1..0 # SKIP {reason}", flush=True)

@@ -2,11 +2,14 @@
 """The function registry over HTTP (issue 2): every endpoint, the seed's
 client shape, pagination and every bad-input row."""
 
+import base64
+import io
 import os
 import re
 import sys
 sys.dont_write_bytecode = True
 import uuid
+import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apistack  # noqa: E402
@@ -250,6 +253,31 @@ r = api.post("/api/functions", {"name": name("codemax"), "runtime": "python",
                                 "code": "#" * (4 * 1024 * 1024)})
 t.eq(r.status, 201, "code of exactly 4 MiB: 201")
 t.eq(count_rows(name("codebig")), 0, "no partial rows after 413")
+
+# ---- zip code (unpacked by zip.c through code_store's hook)
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("app/main.py", PY)
+    z.writestr("app/util.py", "X = 1\n")
+zipped = base64.b64encode(buf.getvalue()).decode()
+r = api.post("/api/functions", {"name": name("zip"), "runtime": "python", "code_zip": zipped,
+                                "handler": "app/main.handler"})
+t.eq((r.status, r.json and r.json.get("code_format")), (201, "zip"), "zip code: 201")
+zdir = os.path.join(apistack.VAR, "code", (r.json or {}).get("code_sha256", "x"))
+t.ok(os.path.isfile(os.path.join(zdir, "app", "main.py")) and
+     os.path.isfile(os.path.join(zdir, "app", "util.py")), "zip code unpacked into code_dir")
+r = api.get(f"/api/functions/{name('zip')}/code")
+t.eq(r.json and r.json.get("code_zip"), zipped, "zip code returned as base64")
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("../evil.py", "x")
+r = api.post("/api/functions", {"name": name("zipbad"), "runtime": "python",
+                                "code_zip": base64.b64encode(buf.getvalue()).decode()})
+t.ok(r.status == 400 and r.code() == "invalid", "zip with a traversal entry: 400", r)
+r = api.post("/api/functions", {"name": name("zipnot"), "runtime": "python",
+                                "code_zip": base64.b64encode(b"not a zip").decode()})
+t.ok(r.status == 400, "not a zip: 400", r)
+t.eq(count_rows(name("zipbad")) + count_rows(name("zipnot")), 0, "no rows for refused zips")
 
 # ---- delete
 r = api.delete(f"/api/functions/{name('f1')}")

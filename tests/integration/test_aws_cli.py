@@ -9,7 +9,6 @@ oversize payloads (limit pairs), bad zips."""
 import base64
 import json
 import os
-import tempfile
 
 import aws_common as a
 import harness as h
@@ -18,7 +17,7 @@ t = h.Tap()
 if not os.access(a.AWS, os.X_OK):
     t.skip_all(f"{a.AWS} missing (apt-get install awscli)")
 
-WORK = tempfile.mkdtemp(prefix="test-aws-cli-")
+WORK = a.scratch_dir("test-aws-cli-")
 PY = h.unique_name("cli-py")
 NODE = h.unique_name("cli-node")
 

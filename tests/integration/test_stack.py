@@ -38,6 +38,7 @@ def _():
 def _():
     old = h.read_pid("executor")
     h.check(old is not None, "no executor running (var/run/executor.pid)")
+    t0 = time.monotonic()
     h.stack("kill", "executor")
     new = h.wait_until(
         lambda: (p := h.read_pid("executor")) and p != old
@@ -45,7 +46,25 @@ def _():
         timeout=10,
     )
     h.check(new, f"no new executor 10 s after killing {old}")
+    t.figure("executor back after SIGKILL", time.monotonic() - t0, "s")
     h.check(not h.pid_alive(old), f"killed executor {old} still alive")
+
+
+@t.test("a SIGKILLed FastCGI worker is replaced by lighttpd, the API keeps answering")
+def _():
+    before = h.api_workers()
+    h.check(len(before) >= 1, f"no FastCGI worker of this stack: {before}")
+    victim = before[0]
+    t0 = time.monotonic()
+    os.kill(victim, 9)
+    h.check(h.wait_until(lambda: not h.pid_alive(victim), timeout=5), f"worker {victim} survived SIGKILL")
+    again = h.wait_until(
+        lambda: len(w := h.api_workers()) >= len(before) and victim not in w and w, timeout=10
+    )
+    h.check(again, f"lighttpd did not respawn the worker within 10 s (workers now {h.api_workers()})")
+    ok = h.wait_until(lambda: functions_status() == 200, timeout=5)
+    h.check(ok, "GET /api/functions did not answer 200 within 5 s of the kill")
+    t.figure("FastCGI worker replaced after SIGKILL", time.monotonic() - t0, "s")
 
 
 def db_down_then_back(action, label):
@@ -57,11 +76,14 @@ def db_down_then_back(action, label):
         took = time.monotonic() - t0
         h.check(status == 503, f"with MariaDB {label}: status {status}, body {body!r}")
         h.check(took < 2.0, f"503 took {took:.2f} s (limit 2 s)")
+        t.figure(f"503 answer with MariaDB {label}", took * 1000, "ms")
         h.check(error_shape_ok(body), f"503 body is not the JSON error shape: {body!r}")
     finally:
         h.stack("start", "mariadb")
-    ok = h.wait_until(lambda: functions_status() == 200, timeout=15, interval=0.2)
+    t0 = time.monotonic()
+    ok = h.wait_until(lambda: functions_status() == 200, timeout=15, interval=0.05)
     h.check(ok, "the API did not recover within 15 s of MariaDB's return")
+    t.figure(f"API recovered after MariaDB {label} and back", time.monotonic() - t0, "s")
 
 
 @t.test("MariaDB stopped under the API: 503 within 2 s, recovers by itself")
@@ -98,9 +120,11 @@ def _():
     h.check_eq(status, 201, f"create status (body {body!r})")
     s1, before = get_function()
     h.check_eq(s1, 200, "GET before restart")
+    t0 = time.monotonic()
     h.stack("restart", "all")
-    up = h.wait_until(lambda: functions_status() == 200, timeout=20, interval=0.2)
+    up = h.wait_until(lambda: functions_status() == 200, timeout=20, interval=0.05)
     h.check(up, "the API did not answer 200 within 20 s of the restart")
+    t.figure("whole-stack restart until the API answers", time.monotonic() - t0, "s")
     s2, after = get_function()
     h.check_eq(s2, 200, "GET after restart")
     for k in ("name", "runtime", "handler", "version"):

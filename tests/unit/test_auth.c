@@ -16,8 +16,8 @@
 #include "auth.h"
 #include "crypt.h"
 
-static const uint8_t master[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-				   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+static const uint8_t master[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+                                   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 static void test_new_key_shape(void **state)
 {
@@ -118,8 +118,10 @@ static void test_names(void **state)
 	assert_true(auth_name_valid("ci key #1"));
 	assert_false(auth_name_valid(""));
 	assert_false(auth_name_valid("tab\there"));
-	assert_true(auth_name_valid("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
-	assert_false(auth_name_valid("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+	assert_true(
+	    auth_name_valid("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+	assert_false(
+	    auth_name_valid("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
 }
 
 static void test_base64(void **state)
@@ -160,10 +162,10 @@ static void test_base64(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_key_shape),  cmocka_unit_test(test_secret_is_hmac),
-		cmocka_unit_test(test_parse_rejects),  cmocka_unit_test(test_hash_equal),
-		cmocka_unit_test(test_master_key_file), cmocka_unit_test(test_names),
-		cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_new_key_shape),   cmocka_unit_test(test_secret_is_hmac),
+	    cmocka_unit_test(test_parse_rejects),   cmocka_unit_test(test_hash_equal),
+	    cmocka_unit_test(test_master_key_file), cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

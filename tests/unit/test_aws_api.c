@@ -208,6 +208,8 @@ static void test_process_token(void **state)
 	assert_int_equal(event_queue_process_token((long)getpid(), tok, sizeof(tok)), 0);
 	assert_int_equal(strtol(tok, NULL, 10), (long)getpid());
 	assert_non_null(strchr(tok, ':'));
+	/* the start time (field 22 of /proc/PID/stat), which no process has as 0 */
+	assert_true(strtoull(strchr(tok, ':') + 1, NULL, 10) > 0);
 	assert_int_equal(event_queue_process_token((long)getpid(), again, sizeof(again)), 0);
 	assert_string_equal(tok, again); /* stable for the life of the process */
 	assert_int_equal(event_queue_process_token(0x7ffffff0L, tok, sizeof(tok)), -1);

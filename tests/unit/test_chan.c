@@ -237,10 +237,10 @@ static void test_logcap_utf8(void **state)
 	(void)state;
 	logcap_init(&l, 64);
 	{
-	const char *in = "bad \xff byte, then \xc3\xa9t\xc3\xa9";
+		const char *in = "bad \xff byte, then \xc3\xa9t\xc3\xa9";
 
-	logcap_append(&l, in, strlen(in));
-	s = logcap_finish(&l, &trunc);
+		logcap_append(&l, in, strlen(in));
+		s = logcap_finish(&l, &trunc);
 	}
 	assert_string_equal(s, "bad ? byte, then \xc3\xa9t\xc3\xa9");
 	free(s);
@@ -293,13 +293,13 @@ static void test_chan_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_demux_split_everywhere),
-		cmocka_unit_test(test_demux_bad_header),
-		cmocka_unit_test(test_fasm_split_and_oversize),
-		cmocka_unit_test(test_fasm_limit_pair),
-		cmocka_unit_test(test_logcap),
-		cmocka_unit_test(test_logcap_utf8),
-		cmocka_unit_test(test_chan_roundtrip),
+	    cmocka_unit_test(test_demux_split_everywhere),
+	    cmocka_unit_test(test_demux_bad_header),
+	    cmocka_unit_test(test_fasm_split_and_oversize),
+	    cmocka_unit_test(test_fasm_limit_pair),
+	    cmocka_unit_test(test_logcap),
+	    cmocka_unit_test(test_logcap_utf8),
+	    cmocka_unit_test(test_chan_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

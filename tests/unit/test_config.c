@@ -42,13 +42,13 @@ static void test_values_and_prefixes(void **state)
 	struct config c;
 	struct err *e = NULL;
 	const char *text = "# comment\n"
-			   "var_dir = /v\n"
-			   "  log_level = debug  \n"
-			   "\n"
-			   "api.threads = 4\r\n"
-			   "api.db_password = p=q # not a comment\n"
-			   "executor.anything = whatever\n"
-			   "code_dir = /elsewhere\n";
+	                   "var_dir = /v\n"
+	                   "  log_level = debug  \n"
+	                   "\n"
+	                   "api.threads = 4\r\n"
+	                   "api.db_password = p=q # not a comment\n"
+	                   "executor.anything = whatever\n"
+	                   "code_dir = /elsewhere\n";
 
 	(void)state;
 	assert_int_equal(config_parse(&c, text, "/ignored", &e), 0);
@@ -82,12 +82,12 @@ static void test_errors_and_bounds(void **state)
 	expect_error("\napi.nope = 1\n", "line 2: unknown key 'api.nope'");
 	expect_error("just words\n", "line 1: expected 'key = value'");
 	expect_error("log_level = loud\n",
-		     "line 1: log_level: expected error|warn|info|debug, got 'loud'");
+	             "line 1: log_level: expected error|warn|info|debug, got 'loud'");
 	expect_error("api.threads = x\n", "line 1: api.threads: expected an integer, got 'x'");
 	expect_error("api.threads = 0\n", "line 1: api.threads: 0 is out of bounds [1, 256]");
 	expect_error("api.threads = 257\n", "line 1: api.threads: 257 is out of bounds [1, 256]");
 	expect_error("api.journal_flush_ms = 51\n",
-		     "line 1: api.journal_flush_ms: 51 is out of bounds [1, 50]");
+	             "line 1: api.journal_flush_ms: 51 is out of bounds [1, 50]");
 	expect_error("var_dir = relative\n", "var_dir: must be an absolute path, got 'relative'");
 	assert_int_equal(config_parse(&c, "api.threads = 1\n", "/v", &e), 0);
 	assert_int_equal(c.threads, 1);
@@ -143,9 +143,9 @@ static void test_load_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),          cmocka_unit_test(test_values_and_prefixes),
-		cmocka_unit_test(test_errors_and_bounds), cmocka_unit_test(test_table_sane),
-		cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_defaults),          cmocka_unit_test(test_values_and_prefixes),
+	    cmocka_unit_test(test_errors_and_bounds), cmocka_unit_test(test_table_sane),
+	    cmocka_unit_test(test_load_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,10 +24,16 @@ static const cJSON *get(const cJSON *o, const char *k)
 static void test_create_body_limits(void **state)
 {
 	struct docker_spec s = {
-		.image = "lambda-python:latest", .runtime = "runsc", .instance = "abc",
-		.function_id = 42, .version = 7, .code_dir = "/var/x/code/ff",
-		.memory_bytes = 128LL << 20, .nano_cpus = 500000000, .pids_limit = 128,
-		.tmp_size_mb = 64,
+	    .image = "lambda-python:latest",
+	    .runtime = "runsc",
+	    .instance = "abc",
+	    .function_id = 42,
+	    .version = 7,
+	    .code_dir = "/var/x/code/ff",
+	    .memory_bytes = 128LL << 20,
+	    .nano_cpus = 500000000,
+	    .pids_limit = 128,
+	    .tmp_size_mb = 64,
 	};
 	cJSON *b = docker_create_body(&s);
 	const cJSON *h = get(b, "HostConfig"), *l = get(b, "Labels"), *u;
@@ -53,12 +59,12 @@ static void test_create_body_limits(void **state)
 	assert_int_equal(get(u, "Hard")->valueint, 1024);
 	assert_true(cJSON_IsTrue(get(h, "ReadonlyRootfs")));
 	assert_string_equal(get(get(h, "Tmpfs"), "/tmp")->valuestring,
-			    "rw,nosuid,nodev,noexec,size=64m");
+	                    "rw,nosuid,nodev,noexec,size=64m");
 	assert_string_equal(cJSON_GetArrayItem(get(h, "CapDrop"), 0)->valuestring, "ALL");
 	assert_string_equal(cJSON_GetArrayItem(get(h, "SecurityOpt"), 0)->valuestring,
-			    "no-new-privileges");
+	                    "no-new-privileges");
 	assert_string_equal(cJSON_GetArrayItem(get(h, "Binds"), 0)->valuestring,
-			    "/var/x/code/ff:/var/task:ro");
+	                    "/var/x/code/ff:/var/task:ro");
 	assert_string_equal(get(get(h, "LogConfig"), "Type")->valuestring, "none");
 	cJSON_Delete(b);
 }
@@ -66,8 +72,14 @@ static void test_create_body_limits(void **state)
 static void test_generic_has_no_bind(void **state)
 {
 	struct docker_spec s = {
-		.image = "i", .runtime = "runc", .instance = "abc", .function_id = 0,
-		.memory_bytes = 1, .nano_cpus = 1, .pids_limit = 128, .tmp_size_mb = 1,
+	    .image = "i",
+	    .runtime = "runc",
+	    .instance = "abc",
+	    .function_id = 0,
+	    .memory_bytes = 1,
+	    .nano_cpus = 1,
+	    .pids_limit = 128,
+	    .tmp_size_mb = 1,
 	};
 	cJSON *b = docker_create_body(&s);
 
@@ -96,9 +108,9 @@ static void test_unreachable_engine(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_body_limits),
-		cmocka_unit_test(test_generic_has_no_bind),
-		cmocka_unit_test(test_unreachable_engine),
+	    cmocka_unit_test(test_create_body_limits),
+	    cmocka_unit_test(test_generic_has_no_bind),
+	    cmocka_unit_test(test_unreachable_engine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

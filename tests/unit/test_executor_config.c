@@ -41,18 +41,18 @@ struct pair {
 static void test_bounds_pairs(void **state)
 {
 	static const struct pair pairs[] = {
-		{"executor.pids_limit", "16", "15"},
-		{"executor.pids_limit", "65536", "65537"},
-		{"executor.log_cap_bytes", "1024", "1023"},
-		{"executor.log_cap_bytes", "8388608", "8388609"},
-		{"executor.result_cap_bytes", "8388608", "8388609"},
-		{"executor.keepalive_s", "1", "0"},
-		{"executor.queue_max", "0", "-1"},
-		{"executor.batch_max", "256", "257"},
-		{"executor.batch_wait_ms", "1000", "1001"},
-		{"executor.max_containers", "1", "0"},
-		{"executor.cpus", "0.01", "0.009"},
-		{"executor.cpus", "64", "64.5"},
+	    {"executor.pids_limit", "16", "15"},
+	    {"executor.pids_limit", "65536", "65537"},
+	    {"executor.log_cap_bytes", "1024", "1023"},
+	    {"executor.log_cap_bytes", "8388608", "8388609"},
+	    {"executor.result_cap_bytes", "8388608", "8388609"},
+	    {"executor.keepalive_s", "1", "0"},
+	    {"executor.queue_max", "0", "-1"},
+	    {"executor.batch_max", "256", "257"},
+	    {"executor.batch_wait_ms", "1000", "1001"},
+	    {"executor.max_containers", "1", "0"},
+	    {"executor.cpus", "0.01", "0.009"},
+	    {"executor.cpus", "64", "64.5"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
@@ -109,8 +109,8 @@ static void test_file(void **state)
 	struct xconfig c;
 	struct err *e = NULL;
 	char *path = write_tmp("# comment\n\nvar_dir = /srv/lambda/var\ninstance = abc123\n"
-			       "  executor.pids_limit=256  \napi.db_name = lambda\n"
-			       "executor.cpus = 0.5\n");
+	                       "  executor.pids_limit=256  \napi.db_name = lambda\n"
+	                       "executor.cpus = 0.5\n");
 
 	(void)state;
 	xconfig_defaults(&c);
@@ -164,11 +164,11 @@ static void test_finish_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_bounds_pairs),
-		cmocka_unit_test(test_bad_values_and_keys),
-		cmocka_unit_test(test_file),
-		cmocka_unit_test(test_finish_checks),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_bounds_pairs),
+	    cmocka_unit_test(test_bad_values_and_keys),
+	    cmocka_unit_test(test_file),
+	    cmocka_unit_test(test_finish_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

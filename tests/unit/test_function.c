@@ -11,10 +11,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "crypt.h"
 #include "function.h"
 #include "xalloc.h"
 
-static const struct fn_limits lim = {64, 40};
+static const struct fn_limits lim = {64, 40, 64};
 
 static int parse(const char *body, int upd, struct function *f, struct err **e)
 {
@@ -45,7 +46,7 @@ static void bad(const char *body, int code, const char *msg)
 	err_free(&e);
 }
 
-#define BASE "\"runtime\":\"python\",\"code\":\"x\""
+#define BASE     "\"runtime\":\"python\",\"code\":\"x\""
 #define NAME_MSG "name: must match [A-Za-z0-9_-]{1,64} (1 to 64 letters, digits, '_' or '-')"
 
 static void test_name(void **state)
@@ -54,10 +55,10 @@ static void test_name(void **state)
 
 	(void)state;
 	snprintf(body, sizeof(body), "{\"name\":\"%.64s\"," BASE "}",
-		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	ok(body); /* 64: just inside */
 	snprintf(body, sizeof(body), "{\"name\":\"%.65s\"," BASE "}",
-		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	bad(body, ERR_INVALID, NAME_MSG); /* 65: just over */
 	ok("{\"name\":\"A-z_9\"," BASE "}");
 	bad("{\"name\":\"\"," BASE "}", ERR_INVALID, NAME_MSG);
@@ -135,22 +136,40 @@ static void test_code_env_caps(void **state)
 
 	(void)state;
 	/* lim: 64 bytes of code, 40 bytes of env JSON */
-	snprintf(body, sizeof(body), "{\"name\":\"n\",\"runtime\":\"python\",\"code\":\"%064d\"}", 0);
+	snprintf(body, sizeof(body), "{\"name\":\"n\",\"runtime\":\"python\",\"code\":\"%064d\"}",
+	         0);
 	ok(body);
-	snprintf(body, sizeof(body), "{\"name\":\"n\",\"runtime\":\"python\",\"code\":\"%065d\"}", 0);
+	snprintf(body, sizeof(body), "{\"name\":\"n\",\"runtime\":\"python\",\"code\":\"%065d\"}",
+	         0);
 	bad(body, ERR_TOO_LARGE, "code: exceeds 64 bytes");
 	bad("{\"name\":\"n\",\"runtime\":\"python\"}", ERR_INVALID,
 	    "code: required (source text in 'code' or a base64 zip in 'code_zip')");
 	bad("{\"name\":\"n\"," BASE ",\"code_zip\":\"UEs=\"}", ERR_INVALID,
 	    "code: give either code (text) or code_zip (base64), not both");
+	/* the zip cap (64 here) applies to the decoded archive: 64 bytes is
+	 * 88 base64 characters, 65 bytes 88 with one '=' less */
+	{
+		char *b64 = crypt_base64(
+		    "0123456789012345678901234567890123456789012345678901234567890123", 64);
+		char *b65 = crypt_base64(
+		    "01234567890123456789012345678901234567890123456789012345678901234", 65);
+		snprintf(body, sizeof(body),
+		         "{\"name\":\"n\",\"runtime\":\"python\",\"code_zip\":\"%s\"}", b64);
+		ok(body);
+		snprintf(body, sizeof(body),
+		         "{\"name\":\"n\",\"runtime\":\"python\",\"code_zip\":\"%s\"}", b65);
+		bad(body, ERR_TOO_LARGE, "code_zip: decodes to 65 bytes, the limit is 64");
+		free(b64);
+		free(b65);
+	}
 	bad("{\"name\":\"n\",\"runtime\":\"python\",\"code_zip\":\"!!!!\"}", ERR_INVALID,
 	    "code_zip: not base64: bad character at 0");
 	/* {"A":"<32 x v>"} is 40 bytes */
 	snprintf(body, sizeof(body), "{\"name\":\"n\"," BASE ",\"env\":{\"A\":\"%.*s\"}}", 32,
-		 "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
+	         "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
 	ok(body);
 	snprintf(body, sizeof(body), "{\"name\":\"n\"," BASE ",\"env\":{\"A\":\"%.*s\"}}", 33,
-		 "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
+	         "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
 	bad(body, ERR_INVALID, "env: exceeds 40 bytes as JSON");
 	bad("{\"name\":\"n\"," BASE ",\"env\":{\"A-B\":\"x\"}}", ERR_INVALID,
 	    "env: names must match [A-Za-z_][A-Za-z0-9_]{0,127}");
@@ -195,9 +214,9 @@ static void test_defaults_and_json(void **state)
 
 	(void)state;
 	assert_int_equal(parse("{\"name\":\"hello\",\"language\":\"python\",\"route\":\"/h\","
-			       "\"timeout\":5}",
-			       0, &f, &e),
-			 0);
+	                       "\"timeout\":5}",
+	                       0, &f, &e),
+	                 0);
 	assert_string_equal(f.handler, "hello.py");
 	assert_string_equal(f.style, "seed");
 	assert_int_equal(f.timeout_ms, 5000);
@@ -206,7 +225,7 @@ static void test_defaults_and_json(void **state)
 	assert_int_equal(f.code_len, 0);
 	/* sha256 of "" */
 	assert_string_equal(f.code_sha256,
-			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	file = function_code_file(&f);
 	assert_string_equal(file, "hello.py");
 	free(file);
@@ -220,9 +239,8 @@ static void test_defaults_and_json(void **state)
 	cJSON_Delete(j);
 	function_free(&f);
 
-	assert_int_equal(parse("{\"name\":\"n\",\"runtime\":\"javascript\",\"code\":\"c\"}", 0,
-			       &f, &e),
-			 0);
+	assert_int_equal(
+	    parse("{\"name\":\"n\",\"runtime\":\"javascript\",\"code\":\"c\"}", 0, &f, &e), 0);
 	assert_string_equal(f.handler, "index.handler");
 	file = function_code_file(&f);
 	assert_string_equal(file, "index.js");
@@ -242,9 +260,9 @@ static void test_update_merge(void **state)
 
 	(void)state;
 	assert_int_equal(parse("{\"name\":\"n\",\"runtime\":\"python\",\"code\":\"a\","
-			       "\"handler\":\"pkg/m.h\"}",
-			       0, &f, &e),
-			 0);
+	                       "\"handler\":\"pkg/m.h\"}",
+	                       0, &f, &e),
+	                 0);
 	assert_int_equal(parse("{}", 1, &u, &e), -1);
 	assert_string_equal(e->msg, "nothing to update: give at least one field");
 	err_free(&e);
@@ -273,8 +291,8 @@ static void test_utf8(void **state)
 	assert_true(utf8_valid("\xc3\xa9", 2));
 	assert_true(utf8_valid("\xf0\x9f\x98\x80", 4));
 	assert_false(utf8_valid("\xc3", 1));
-	assert_false(utf8_valid("\xc0\xaf", 2));      /* overlong */
-	assert_false(utf8_valid("\xed\xa0\x80", 3));  /* surrogate */
+	assert_false(utf8_valid("\xc0\xaf", 2));     /* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
 	assert_false(utf8_valid("a\0b", 3));
 	assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
 }
@@ -282,15 +300,15 @@ static void test_utf8(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name),
-		cmocka_unit_test(test_json_shape),
-		cmocka_unit_test(test_runtime),
-		cmocka_unit_test(test_timeout_memory_pairs),
-		cmocka_unit_test(test_code_env_caps),
-		cmocka_unit_test(test_handler_route_isolation),
-		cmocka_unit_test(test_defaults_and_json),
-		cmocka_unit_test(test_update_merge),
-		cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_name),
+	    cmocka_unit_test(test_json_shape),
+	    cmocka_unit_test(test_runtime),
+	    cmocka_unit_test(test_timeout_memory_pairs),
+	    cmocka_unit_test(test_code_env_caps),
+	    cmocka_unit_test(test_handler_route_isolation),
+	    cmocka_unit_test(test_defaults_and_json),
+	    cmocka_unit_test(test_update_merge),
+	    cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,12 +32,12 @@ static char *slurp(const char *path, size_t *len)
 static void test_parse(void **state)
 {
 	const char *data = "{\"request_id\":\"a\",\"x\":1}\n"
-			   "not json\n"
-			   "\n"
-			   "{\"no_request_id\":1}\n"
-			   "[1]\n"
-			   "{\"request_id\":\"b\"}\n"
-			   "{\"request_id\":\"c\",\"torn";
+	                   "not json\n"
+	                   "\n"
+	                   "{\"no_request_id\":1}\n"
+	                   "[1]\n"
+	                   "{\"request_id\":\"b\"}\n"
+	                   "{\"request_id\":\"c\",\"torn";
 	cJSON **recs;
 	int n, bad;
 
@@ -106,10 +106,10 @@ static void test_record_mapping(void **state)
 {
 	struct function fn;
 	cJSON *res = cJSON_Parse(
-		"{\"status\":\"error\",\"error\":{\"errorMessage\":\"bad\\u0001\\n\","
-		"\"errorType\":\"Runtime.X\"},\"logs\":\"l\",\"logs_truncated\":true,"
-		"\"duration_ms\":1.5,\"init_ms\":2,\"cold\":true,\"cold_reason\":\"prewarmed\","
-		"\"isolation\":\"gvisor\",\"max_memory_bytes\":null,\"response_bytes\":3}");
+	    "{\"status\":\"error\",\"error\":{\"errorMessage\":\"bad\\u0001\\n\","
+	    "\"errorType\":\"Runtime.X\"},\"logs\":\"l\",\"logs_truncated\":true,"
+	    "\"duration_ms\":1.5,\"init_ms\":2,\"cold\":true,\"cold_reason\":\"prewarmed\","
+	    "\"isolation\":\"gvisor\",\"max_memory_bytes\":null,\"response_bytes\":3}");
 	cJSON *r;
 
 	(void)state;
@@ -145,7 +145,9 @@ static void test_utf8_clean(void **state)
 	char *s;
 
 	(void)state;
-	s = utf8_clean("abc\xff" "d", 100);
+	s = utf8_clean("abc\xff"
+	               "d",
+	               100);
 	assert_string_equal(s, "abc?d");
 	free(s);
 	s = utf8_clean("\xc3\xa9\xc3\xa9", 3); /* cut on a boundary, not inside */
@@ -162,7 +164,7 @@ static void test_utf8_clean(void **state)
 static void test_error_mapping(void **state)
 {
 	cJSON *p = cJSON_Parse("{\"code\":\"too_many_requests\",\"message\":\"full\","
-			       "\"retry_after\":3}");
+	                       "\"retry_after\":3}");
 	struct err *e = NULL;
 	int ra = 0;
 
@@ -173,7 +175,7 @@ static void test_error_mapping(void **state)
 	err_free(&e);
 	cJSON_Delete(p);
 	p = cJSON_Parse("{\"code\":\"docker_unavailable\",\"message\":\"executor unavailable: "
-			"docker engine not reachable\"}");
+	                "docker engine not reachable\"}");
 	assert_int_equal(invoke_error_of(p, &ra, &e), -1);
 	assert_int_equal(e->code, ERR_UNAVAILABLE);
 	assert_string_equal(e->msg, "executor unavailable: docker engine not reachable");
@@ -184,9 +186,9 @@ static void test_error_mapping(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),          cmocka_unit_test(test_append_lines_and_locks),
-		cmocka_unit_test(test_record_mapping), cmocka_unit_test(test_utf8_clean),
-		cmocka_unit_test(test_error_mapping),
+	    cmocka_unit_test(test_parse),          cmocka_unit_test(test_append_lines_and_locks),
+	    cmocka_unit_test(test_record_mapping), cmocka_unit_test(test_utf8_clean),
+	    cmocka_unit_test(test_error_mapping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,7 @@ static void test_hist_index(void **state)
 
 static void test_hist_quantile(void **state)
 {
-	uint64_t c[METRICS_HIST_BUCKETS] = { 0 };
+	uint64_t c[METRICS_HIST_BUCKETS] = {0};
 	(void)state;
 	assert_true(isnan(metrics_hist_quantile(c, 0.5, 0, 0)));
 	/* 100 values spread evenly in (10, 15]: p50 near 12.5 */
@@ -54,7 +54,7 @@ static void test_hist_quantile(void **state)
 
 static void test_quantile_sorted(void **state)
 {
-	double v[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	double v[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 	(void)state;
 	assert_true(isnan(metrics_quantile_sorted(v, 0, 0.5)));
 	assert_float_equal(metrics_quantile_sorted(v, 10, 0.5), 5.5, 1e-9);
@@ -111,7 +111,8 @@ static void test_step_parse(void **state)
 	step_bad(&w5, "abc", "step: expected a number of seconds such as 10, 30s, 5m or 1h");
 	step_bad(&w5, "10x", "step: expected a number of seconds such as 10, 30s, 5m or 1h");
 	step_bad(&w5, "-5", "step: expected a number of seconds such as 10, 30s, 5m or 1h");
-	assert_int_equal(metrics_step_parse("60", &w24, &step, &e), 0); /* 1440 buckets: just inside */
+	assert_int_equal(metrics_step_parse("60", &w24, &step, &e),
+	                 0); /* 1440 buckets: just inside */
 	assert_int_equal(step, 60);
 	step_bad(&w24, "59", "step: at least 60 s for window 24h");
 	step_bad(&w1, "90", "step: must be a multiple of 60 s for window 1h");
@@ -141,9 +142,14 @@ static void test_series_exact(void **state)
 	assert_int_equal(cJSON_GetObjectItem(t, "ts")->valuedouble, 1000);
 	assert_int_equal(cJSON_GetObjectItem(t, "calls")->valuedouble, 3);
 	assert_int_equal(cJSON_GetObjectItem(t, "cold")->valuedouble, 1);
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "by_status"), "timeout")->valuedouble, 1);
+	assert_int_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(t, "by_status"), "timeout")->valuedouble, 1);
 	assert_float_equal(cJSON_GetObjectItem(t, "p50_ms")->valuedouble, 4.0, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "by_isolation"), "docker"), "p50_ms")->valuedouble, 3.0, 1e-9);
+	assert_float_equal(
+	    cJSON_GetObjectItem(
+	        cJSON_GetObjectItem(cJSON_GetObjectItem(t, "by_isolation"), "docker"), "p50_ms")
+	        ->valuedouble,
+	    3.0, 1e-9);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(b, 5), "p95_ms")));
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(b, 0), "errors")->valuedouble, 1);
 	t = cJSON_GetObjectItem(j, "totals");
@@ -177,7 +183,11 @@ static void test_series_rollup(void **state)
 	assert_float_equal(cJSON_GetObjectItem(t, "avg_ms")->valuedouble, 2.5, 1e-9);
 	assert_true(cJSON_GetObjectItem(t, "p50_ms")->valuedouble >= 2.1);
 	assert_true(cJSON_GetObjectItem(t, "p99_ms")->valuedouble <= 2.9);
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "by_isolation"), "docker"), "calls")->valuedouble, 0);
+	assert_int_equal(
+	    cJSON_GetObjectItem(
+	        cJSON_GetObjectItem(cJSON_GetObjectItem(t, "by_isolation"), "docker"), "calls")
+	        ->valuedouble,
+	    0);
 	cJSON_Delete(j);
 	metrics_series_free(s);
 }
@@ -188,7 +198,8 @@ static void test_proc(void **state)
 	uint64_t tot = 0, av = 0;
 	struct err *e = NULL;
 	(void)state;
-	assert_int_equal(metrics_parse_proc_stat("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3 4\n", &a, &e), 0);
+	assert_int_equal(
+	    metrics_parse_proc_stat("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3 4\n", &a, &e), 0);
 	assert_int_equal(a.total, 1000);
 	assert_int_equal(a.busy, 200);
 	assert_int_equal(metrics_parse_proc_stat("cpu  200 0 200 1400 200 0 0 0 0 0\n", &b, &e), 0);
@@ -196,7 +207,10 @@ static void test_proc(void **state)
 	assert_true(isnan(metrics_cpu_percent(&a, &a)));
 	assert_int_equal(metrics_parse_proc_stat("intr 1 2 3\n", &a, &e), -1);
 	err_free(&e);
-	assert_int_equal(metrics_parse_meminfo("MemTotal:       8000 kB\nMemFree: 1 kB\nMemAvailable:   6000 kB\n", &tot, &av, &e), 0);
+	assert_int_equal(
+	    metrics_parse_meminfo(
+	        "MemTotal:       8000 kB\nMemFree: 1 kB\nMemAvailable:   6000 kB\n", &tot, &av, &e),
+	    0);
 	assert_int_equal(tot, 8000 * 1024);
 	assert_int_equal(av, 6000 * 1024);
 	assert_int_equal(metrics_parse_meminfo("MemTotal: 1 kB\n", &tot, &av, &e), -1);
@@ -207,10 +221,10 @@ static void test_proc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hist_index),    cmocka_unit_test(test_hist_quantile),
-		cmocka_unit_test(test_quantile_sorted), cmocka_unit_test(test_window_parse),
-		cmocka_unit_test(test_step_parse),    cmocka_unit_test(test_series_exact),
-		cmocka_unit_test(test_series_rollup), cmocka_unit_test(test_proc),
+	    cmocka_unit_test(test_hist_index),      cmocka_unit_test(test_hist_quantile),
+	    cmocka_unit_test(test_quantile_sorted), cmocka_unit_test(test_window_parse),
+	    cmocka_unit_test(test_step_parse),      cmocka_unit_test(test_series_exact),
+	    cmocka_unit_test(test_series_rollup),   cmocka_unit_test(test_proc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -304,7 +304,7 @@ static void test_queue_timeout(void **state)
 	assert_string_equal(cJSON_GetObjectItem(a->result, "status")->valuestring, "timeout");
 	err = cJSON_GetObjectItem(a->result, "error");
 	assert_string_equal(cJSON_GetObjectItem(err, "errorMessage")->valuestring,
-			    "Task timed out after 0.20 seconds");
+	                    "Task timed out after 0.20 seconds");
 	assert_int_equal(P.queued, 0);
 	call_free(a);
 }
@@ -312,14 +312,14 @@ static void test_queue_timeout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lru_eviction_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_acquire_warm_mru_and_scale, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_versions_never_mix, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prewarmed_generic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_keepalive_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lru_eviction_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_acquire_warm_mru_and_scale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_never_mix, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prewarmed_generic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keepalive_expiry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_timeout, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,21 +44,21 @@ static int deny(struct request *req, struct reply *rep)
 }
 
 static const struct route routes[] = {
-	{"GET", "/api/functions", NULL, h_one},
-	{"POST", "/api/functions", NULL, h_one},
-	{"GET", "/api/functions/{}", NULL, h_one},
-	{"PUT", "/api/functions/{}", NULL, h_one},
-	{"POST", "/api/functions/execute", NULL, h_lit},
-	{"POST", "/api/functions/{}/invoke", NULL, h_one},
-	{"GET", "/api/secret", deny, h_one},
-	{"GET", "/api/silent", NULL, h_silent},
-	{"*", "/fn/{}/{*}", NULL, h_one},
+    {"GET", "/api/functions", NULL, h_one},
+    {"POST", "/api/functions", NULL, h_one},
+    {"GET", "/api/functions/{}", NULL, h_one},
+    {"PUT", "/api/functions/{}", NULL, h_one},
+    {"POST", "/api/functions/execute", NULL, h_lit},
+    {"POST", "/api/functions/{}/invoke", NULL, h_one},
+    {"GET", "/api/secret", deny, h_one},
+    {"GET", "/api/silent", NULL, h_silent},
+    {"*", "/fn/{}/{*}", NULL, h_one},
 };
 ROUTE_TABLE(test_routes, routes);
 static const struct route_table *const tables[] = {&test_routes};
 
 static const struct route *match(const char *method, const char *uri, struct request *req,
-				 struct reply *rep)
+                                 struct reply *rep)
 {
 	request_init(req, method, uri, NULL);
 	reply_init(rep);
@@ -195,7 +195,7 @@ static void test_dispatch_auth_and_silence(void **state)
 static void test_request_helpers(void **state)
 {
 	char *env[] = {"HTTP_AUTHORIZATION=Bearer x", "CONTENT_TYPE=application/json",
-		       "HTTP_X_AMZ_DATE=20250101T000000Z", NULL};
+	               "HTTP_X_AMZ_DATE=20250101T000000Z", NULL};
 	struct request req;
 	struct err *e = NULL;
 	char *v = NULL;
@@ -238,7 +238,7 @@ static void test_reply(void **state)
 	err_free(&e);
 	assert_int_equal(rep.status, 409);
 	assert_string_equal(rep.body.data,
-			    "{\"error\":{\"code\":\"conflict\",\"message\":\"name: taken\"}}");
+	                    "{\"error\":{\"code\":\"conflict\",\"message\":\"name: taken\"}}");
 	reply_header(&rep, "X-Evil", "a\r\nSet-Cookie: x");
 	buf_init(&head, 1 << 16);
 	reply_head(&rep, &head);
@@ -252,12 +252,12 @@ static void test_reply(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_literal_and_params),
-		cmocka_unit_test(test_rest_pattern),
-		cmocka_unit_test(test_bad_paths),
-		cmocka_unit_test(test_dispatch_auth_and_silence),
-		cmocka_unit_test(test_request_helpers),
-		cmocka_unit_test(test_reply),
+	    cmocka_unit_test(test_literal_and_params),
+	    cmocka_unit_test(test_rest_pattern),
+	    cmocka_unit_test(test_bad_paths),
+	    cmocka_unit_test(test_dispatch_auth_and_silence),
+	    cmocka_unit_test(test_request_helpers),
+	    cmocka_unit_test(test_reply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

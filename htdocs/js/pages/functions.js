@@ -36,7 +36,8 @@ export async function render(main, _params, ctx) {
   const head = h('div', { class: 'page-head' },
     h('div', null, h('h1', null, 'Functions'), h('p', { class: 'muted' }, 'Deployed functions with their activity over the last hour.')),
     h('a', { href: '#/functions/new', class: 'btn btn-primary' }, 'New function'));
-  const [fns, summary] = await Promise.all([loadAllFunctions(ctx.signal), loadSummary('1h', ctx.signal)]);
+  // the last hour's figures, and all time for the last call (cheap: daily rollup)
+  const [fns, summary, ever] = await Promise.all([loadAllFunctions(ctx.signal), loadSummary('1h', ctx.signal), loadSummary(undefined, ctx.signal)]);
   if (!fns.length) {
     replace(main, head, empty('No functions yet', 'Create your first function: write a handler in Python or JavaScript and deploy it.',
       h('a', { href: '#/functions/new', class: 'btn btn-primary' }, 'Create a function')));
@@ -44,7 +45,8 @@ export async function render(main, _params, ctx) {
   }
   const rows = fns.map((f) => {
     const s = summary.get(String(f.id)) || {};
-    return { ...f, calls: Number(s.total_calls || 0), errors: Number(s.error_count || 0), p95: s.p95_ms ?? null, last: s.last_call_at || null };
+    const all = ever.get(String(f.id)) || {};
+    return { ...f, calls: Number(s.total_calls || 0), errors: Number(s.error_count || 0), p95: s.p95_ms ?? null, last: all.last_call_at || null };
   });
   const link = (f) => h('a', { href: `#/functions/${api.enc(f.name)}`, class: 'strong' }, f.name);
   const table = sortableTable([

@@ -19,7 +19,8 @@ const PAGE = 50;
 export function invocationRows(items, withFunction = true) {
   return items.map(normInvocation).map((r) => h('tr', null,
     h('td', { 'data-label': 'Time' }, h('span', { title: fmt.dateTime(r.started_at) }, fmt.dateTime(r.started_at))),
-    withFunction ? h('td', { 'data-label': 'Function' }, r.function_name) : null,
+    withFunction ? h('td', { 'data-label': 'Function' }, r.function_name && !r.function_name.startsWith('#')
+      ? h('a', { href: `#/functions/${api.enc(r.function_name)}`, class: 'fn-link' }, r.function_name) : r.function_name) : null,
     h('td', { 'data-label': 'Status' }, statusBadge(r.status)),
     h('td', { class: 'num', 'data-label': 'Duration' }, fmt.ms(r.duration_ms)),
     h('td', { 'data-label': 'Start' }, r.cold ? badge('cold', 'warn') : badge('warm', 'ok')),

@@ -3,7 +3,7 @@
 
 import { h, replace, field, setFieldError, statusBadge, badge } from '../dom.js';
 import * as api from '../api.js';
-import { normFunction, isolationLabel } from '../model.js';
+import { normFunction, isolationLabel, runtimeLabel } from '../model.js';
 import { mountEditor } from '../editor.js';
 import * as fmt from '../format.js';
 
@@ -57,7 +57,7 @@ export async function render(main, params, ctx) {
     h('div', { class: 'page-head' }, h('div', null,
       h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/functions' }, 'Functions'), h('a', { href: `#/functions/${api.enc(fn.name)}` }, fn.name)),
       h('h1', null, `Invoke ${fn.name}`),
-      h('p', { class: 'muted' }, `${fn.runtime} · handler ${fn.handler || '–'} · timeout ${fmt.ms(fn.timeout_ms)} · ${fn.memory_mb ?? '–'} MiB`))),
+      h('p', { class: 'muted' }, `${runtimeLabel(fn.runtime)} · handler ${fn.handler || '–'} · timeout ${fmt.ms(fn.timeout_ms)} · ${fn.memory_mb ?? '–'} MiB`))),
     h('div', { class: 'split' }, form, out));
   const editor = await mountEditor(eventHost, { doc: '{\n  "name": "world"\n}\n', language: 'json', label: 'Event JSON' });
   form.addEventListener('submit', async (e) => {

@@ -10,11 +10,12 @@ import { WINDOWS, windowSelector, kpi, fetchSeries, seriesCharts, seriesKpis, co
 import { loadAllFunctions } from './functions.js';
 import * as fmt from '../format.js';
 
-function occupancy(label, used, max, fmtv = fmt.int) {
+function occupancy(label, used, max, fmtv = fmt.int, capacity = true) {
   const ratio = max ? Math.min(1, used / max) : 0;
   const bar = h('div', { class: 'meter-fill' });
   bar.style.width = `${Math.round(ratio * 100)}%`; // CSSOM, allowed by the CSP
-  if (ratio > 0.85) bar.classList.add('meter-hot');
+  if (capacity && ratio > 0.85) bar.classList.add('meter-hot');
+  if (!capacity) bar.classList.add('meter-ok');
   return h('div', { class: 'meter-row' },
     h('div', { class: 'meter-label' }, h('span', null, label), h('span', { class: 'num muted' }, max ? `${fmtv(used)} / ${fmtv(max)}` : fmtv(used))),
     h('div', { class: 'meter', role: 'meter', 'aria-label': label, 'aria-valuemin': 0, 'aria-valuemax': max || 0, 'aria-valuenow': used || 0 }, bar));
@@ -29,7 +30,7 @@ function poolPanel(pools) {
     occupancy('Container memory', mem, lim.max_memory_mb ? lim.max_memory_mb * 1048576 : 0, fmt.bytes),
   ];
   for (const p of pools.prewarmed || []) {
-    rows.push(occupancy(`Pre-warmed ${p.runtime} · ${p.isolation === 'gvisor' ? 'gVisor' : 'runc'}`, Number(p.idle || 0), Number(p.target || 0)));
+    rows.push(occupancy(`Pre-warmed ${p.runtime} · ${p.isolation === 'gvisor' ? 'gVisor' : 'runc'}`, Number(p.idle || 0), Number(p.target || 0), fmt.int, false));
   }
   rows.push(h('p', { class: 'muted small' }, `Queued requests: ${fmt.int(pools.queued || 0)}`));
   return rows;
@@ -67,10 +68,10 @@ export async function render(main, _params, ctx) {
     h('div', { class: 'toolbar' }, windowSelector(win, (v) => { win = v; sync(); loop.now(); }), fnSel),
     errBox, kpis.el, charts.el,
     h('h2', { class: 'section-title' }, 'Resources'),
-    h('div', { class: 'chart-grid chart-grid-3' }, memFn.el, cpuFn.el, memCt.el),
-    h('div', { class: 'grid-2-1' },
-      h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Warm containers')), ctBox),
-      h('section', { class: 'card' }, h('header', { class: 'card-head' }, h('h3', null, 'Pool occupancy')), poolBox)));
+    h('div', { class: 'chart-grid' },
+      h('section', { class: 'card' }, h('header', { class: 'card-head' }, h('h3', null, 'Pool occupancy'), h('span', { class: 'muted small' }, 'against the executor\'s caps')), poolBox),
+      memCt.el, memFn.el, cpuFn.el),
+    h('section', { class: 'card card-flush' }, h('header', { class: 'card-head pad' }, h('h3', null, 'Warm containers')), ctBox));
 
   fnSel.addEventListener('change', () => { fnName = fnSel.value; sync(); loop.now(); });
 
@@ -113,10 +114,10 @@ export async function render(main, _params, ctx) {
         byFn.set(k, v);
       }
       const names = [...byFn.keys()];
-      drawChart(memFn.canvas, 'bar', names, [{ label: 'memory (MiB)', data: names.map((n) => byFn.get(n).mem / 1048576), color: COLORS.blue }], { horizontal: true, yTitle: 'MiB' });
-      drawChart(cpuFn.canvas, 'bar', names, [{ label: 'CPU (ms)', data: names.map((n) => byFn.get(n).cpu), color: COLORS.teal }], { horizontal: true, yTitle: 'ms' });
+      drawChart(memFn.canvas, 'bar', names, [{ label: 'memory (MiB)', data: names.map((n) => byFn.get(n).mem / 1048576), color: COLORS.blue }], { horizontal: true, yTitle: 'MiB', emptyText: 'No warm containers' });
+      drawChart(cpuFn.canvas, 'bar', names, [{ label: 'CPU (ms)', data: names.map((n) => byFn.get(n).cpu), color: COLORS.teal }], { horizontal: true, yTitle: 'ms', emptyText: 'No warm containers' });
       const ids = cs.map((c) => `${String(c.id || '').slice(0, 8)} ${c.function_name || 'pre-warmed'}`);
-      drawChart(memCt.canvas, 'bar', ids, [{ label: 'memory (MiB)', data: cs.map((c) => (Number(c.memory_bytes) || 0) / 1048576), color: COLORS.purple }], { horizontal: true, yTitle: 'MiB' });
+      drawChart(memCt.canvas, 'bar', ids, [{ label: 'memory (MiB)', data: cs.map((c) => (Number(c.memory_bytes) || 0) / 1048576), color: COLORS.purple }], { horizontal: true, yTitle: 'MiB', emptyText: 'No warm containers' });
       replace(ctBox, containersTable(cs));
       replace(poolBox, poolPanel(pools));
     }

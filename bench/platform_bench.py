@@ -1,0 +1,335 @@
+"""Benchmarks through the platform itself (sections `platform` and `wrk` of bench.py).
+
+platform  A private lambda-executor (tests/integration/executor_client.py) driven over its
+          socket with the executor protocol, per runtime x isolation:
+            cold no-pool  a new function on an executor with prewarm_min = 0
+            pre-warmed    a new function while a pre-warmed generic container waits
+            warm          the same function again
+          and warm throughput with 32 and 128 concurrent clients, batching on (batch_max 16)
+          vs off (batch_max 1). This is the executor's share of a call (no HTTP, no MariaDB).
+wrk       The full stack (lighttpd + lambda-api + executor + MariaDB) under var-bench/ on
+          LAMBDA_BENCH_PORT (18089): warm latency with 1 client and throughput with 32 and 128
+          wrk connections on a function's invoke endpoint, batching on vs off.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+import bootstrap_bench as bb  # noqa: E402
+import executor_client as ec  # noqa: E402
+
+RUNTIME = {"python": "python", "node": "javascript"}
+ISOLATION = {"runc": "docker", "runsc": "gvisor"}
+
+
+def code_files(lang, key=1):
+    fname, h1, h2, code = bb.CODE[lang]
+    return {fname: code}, (h1, h2)[key - 1]
+
+
+def ms(v):
+    return "%.2f" % v if v is not None else "-"
+
+
+def _fn(ex, lang, name=None):
+    files, handler = code_files(lang)
+    return ex.function(files, runtime=RUNTIME[lang], handler=handler, name=name)
+
+
+def _call(ex, fn, iso, client=None):
+    r = ex.invoke(fn, {"n": 1}, isolation=iso, client=client)
+    if r.get("_type") != "RESULT" or r.get("status") != "success":
+        raise RuntimeError("call failed: %r" % {k: r.get(k) for k in ("_type", "status", "error",
+                                                                        "code", "message")})
+    return r
+
+
+def _prewarmed_idle(ex, lang, iso):
+    c = ex.client()
+    try:
+        _, body = c.request("POOLS", {})
+    finally:
+        c.close()
+    for p in body.get("prewarmed", []):
+        if p.get("runtime") == RUNTIME[lang] and p.get("isolation") == iso:
+            return p.get("idle", 0)
+    return 0
+
+
+def _wait_prewarmed(ex, lang, iso, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if _prewarmed_idle(ex, lang, iso) > 0:
+            return
+        time.sleep(0.1)
+    raise RuntimeError("no pre-warmed %s/%s container within %ds" % (lang, iso, timeout))
+
+
+def cold_series(ex, lang, iso, n, prewarmed):
+    times, reasons, init = [], {}, []
+    for _ in range(n):
+        if prewarmed:
+            _wait_prewarmed(ex, lang, iso)
+        r = _call(ex, _fn(ex, lang), iso)
+        times.append(r["_elapsed"] * 1000)
+        init.append(r.get("init_ms") or 0)
+        reasons[r.get("cold_reason")] = reasons.get(r.get("cold_reason"), 0) + 1
+    s = bb.stats(times)
+    s["reasons"] = reasons
+    s["init_p50"] = bb.percentile(init, 50)
+    return s
+
+
+def warm_series(ex, lang, iso, n):
+    fn = _fn(ex, lang)
+    c = ex.client()
+    try:
+        for _ in range(20):
+            _call(ex, fn, iso, c)
+        times = []
+        for _ in range(n):
+            r = _call(ex, fn, iso, c)
+            if r.get("cold"):
+                raise RuntimeError("a warm call was cold: %r" % r.get("cold_reason"))
+            times.append(r["_elapsed"] * 1000)
+        return bb.stats(times)
+    finally:
+        c.close()
+
+
+def throughput(ex, lang, iso, clients, seconds, warmup):
+    """Calls/s with `clients` connections each calling one warm function in a loop, counted
+    over `seconds` after `warmup` seconds (in which the executor scales up)."""
+    fn = _fn(ex, lang)
+    _call(ex, fn, iso)
+    t_start = time.time() + warmup
+    t_stop = t_start + seconds
+    counts = [0] * clients
+    errors = {}
+    batch_sizes = []
+    lock = threading.Lock()
+
+    def worker(i):
+        c = ex.client()
+        try:
+            while True:
+                r = ex.invoke(fn, {"n": i}, isolation=iso, client=c)
+                now = time.time()
+                if now >= t_stop:
+                    return
+                if now < t_start:
+                    continue
+                if r.get("status") == "success":
+                    counts[i] += 1
+                    if i == 0:
+                        batch_sizes.append(r.get("batch_size") or 1)
+                else:
+                    kind = r.get("status") or r.get("code") or r.get("_type")
+                    with lock:
+                        errors[kind] = errors.get(kind, 0) + 1
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    mean_batch = sum(batch_sizes) / len(batch_sizes) if batch_sizes else 0
+    err = ", ".join("%s %d" % kv for kv in sorted(errors.items(), key=str)) or "0"
+    return sum(counts) / seconds, err, mean_batch
+
+
+def _executor(**conf):
+    if not os.access(ec.BINARY, os.X_OK):
+        raise RuntimeError("%s is not built (./autogen.sh && ./configure && make)" % ec.BINARY)
+    return ec.Executor(**conf).start()
+
+
+def run_platform(rep, cfg, results):
+    rep.add("## Platform: the executor's share of a call (executor protocol, no HTTP)")
+    rep.add()
+    rep.add("A private `lambda-executor` driven over its unix socket by "
+            "tests/integration/executor_client.py: time from sending INVOKE to its RESULT. "
+            "cold no-pool: a new function each call, prewarm_min 0 (%d calls); pre-warmed: a new "
+            "function each call once a pre-warmed container idles (prewarm_min 1, %d calls); "
+            "warm: one function, %d calls in a row. Ratios use this run's baseline "
+            "(`docker run --rm`)." % (cfg.n_cold, cfg.n_cold, cfg.n_warm))
+    rep.add()
+    rows = []
+    for lang in bb_langs():
+        for rt in cfg.runtimes:
+            iso = ISOLATION[rt]
+            ex = _executor(executor__prewarm_min=0)
+            try:
+                c = cold_series(ex, lang, iso, cfg.n_cold, False)
+                w = warm_series(ex, lang, iso, cfg.n_warm)
+            finally:
+                ex.cleanup()
+            ex = _executor(executor__prewarm_min=1)
+            try:
+                p = cold_series(ex, lang, iso, cfg.n_cold, True)
+            finally:
+                ex.cleanup()
+            base = results.get(("baseline", lang, rt))
+            results[("platform_cold", lang, rt)] = c
+            results[("platform_prewarmed", lang, rt)] = p
+            results[("platform_warm", lang, rt)] = w
+            rows.append([lang, rt, ms(c["p50"]), ms(c["p99"]),
+                         "%.2fx" % (c["p50"] / base["p50"]) if base else "-",
+                         ms(p["p50"]), ms(p["p99"]),
+                         "%.1fx" % (base["p50"] / p["p50"]) if base else "-",
+                         ms(w["p50"]), ms(w["p99"]),
+                         ", ".join("%s %d" % kv for kv in sorted(
+                             {**c["reasons"], **p["reasons"]}.items(), key=str))])
+    rep.table(["runtime", "isolation", "cold p50", "cold p99", "cold / baseline", "pre-warmed p50",
+               "pre-warmed p99", "baseline / pre-warmed", "warm p50", "warm p99",
+               "cold reasons seen"], rows)
+
+    rep.add("Warm throughput through the executor: N client connections (threads of one "
+            "Python process: the client itself tops out at a few thousand calls/s) calling one "
+            "warm function in a loop, counted over %d s after %d s of warm-up in which the "
+            "executor scales up; batching on = batch_max 16, off = batch_max 1; mean batch = "
+            "batch_size seen by client 0; errors by status." % (cfg.seconds, cfg.warmup))
+    rep.add()
+    rows = []
+    for lang in bb_langs():
+        for rt in cfg.runtimes:
+            for clients in (32, 128):
+                row = [lang, rt, clients]
+                for bmax in (1, 16):
+                    ex = _executor(executor__prewarm_min=0, executor__batch_max=bmax,
+                                   executor__queue_max=1024)
+                    try:
+                        rate, errs, mean_batch = throughput(ex, lang, ISOLATION[rt], clients,
+                                                            cfg.seconds, cfg.warmup)
+                    finally:
+                        ex.cleanup()
+                    row += ["%.0f" % rate, errs, "%.1f" % mean_batch]
+                row.append("%.1fx" % (float(row[6]) / float(row[3])) if float(row[3]) else "-")
+                rows.append(row)
+    rep.table(["runtime", "isolation", "clients", "off calls/s", "off errors", "off mean batch",
+               "on calls/s", "on errors", "on mean batch", "on / off"], rows)
+
+
+def bb_langs():
+    return ["python", "node"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Full stack with wrk
+
+
+BENCH_VAR = os.path.join(REPO, "var-bench")
+PORT = int(os.environ.get("LAMBDA_BENCH_PORT", "18089"))
+
+
+def _stack(action, extra_conf=None):
+    env = dict(os.environ, LAMBDA_VAR=BENCH_VAR, LAMBDA_PORT=str(PORT), LAMBDA_BUILD=REPO)
+    if extra_conf is not None:
+        os.makedirs(BENCH_VAR, exist_ok=True)
+        with open(os.path.join(BENCH_VAR, "lambda.local.conf"), "w") as f:
+            for k, v in extra_conf.items():
+                f.write("%s = %s\n" % (k, v))
+    subprocess.run([os.path.join(REPO, "scripts", "stack.sh"), action, "all"], env=env,
+                   check=True, capture_output=True, timeout=600)
+    if action == "stop":
+        return None
+    return subprocess.run([os.path.join(REPO, "scripts", "admin-key.sh")], env=env, check=True,
+                          capture_output=True, text=True, timeout=120).stdout.strip()
+
+
+def _http(method, path, key, body=None):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (PORT, path), method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Bearer " + key,
+                                          "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def _create(key, name, lang):
+    files, handler = code_files(lang)
+    (fname, code), = files.items()
+    st, body = _http("POST", "/api/functions", key, {
+        "name": name, "runtime": RUNTIME[lang], "handler": handler, "code": code,
+        "timeout_ms": 3000, "memory_mb": 128})
+    if st not in (200, 201, 409):
+        raise RuntimeError("create %s: %s %r" % (name, st, body))
+
+
+WRK_LUA = """
+wrk.method = "POST"
+wrk.body = '{"n": 1}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH p50=%%.3f p99=%%.3f requests=%%d errors=%%d non2xx=%%d\\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.timeout, summary.errors.status))
+end
+"""
+
+
+def _wrk(key, path, conns, seconds):
+    lua = os.path.join(BENCH_VAR, "bench.lua")
+    with open(lua, "w") as f:
+        f.write(WRK_LUA % key)
+    out = subprocess.run(["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns), "-d",
+                          "%ds" % seconds, "--latency", "-s", lua,
+                          "http://127.0.0.1:%d%s" % (PORT, path)],
+                         capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    m = re.search(r"BENCH p50=([\d.]+) p99=([\d.]+) requests=(\d+) errors=(\d+) non2xx=(\d+)",
+                  out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not m or not rps:
+        raise RuntimeError("cannot read wrk's output:\n" + out)
+    return {"p50": float(m.group(1)), "p99": float(m.group(2)), "requests": int(m.group(3)),
+            "errors": int(m.group(4)) + int(m.group(5)), "rps": float(rps.group(1))}
+
+
+def run_wrk(rep, cfg, results):
+    rep.add("## Full stack: wrk on the invoke endpoint (lighttpd + lambda-api + executor)")
+    rep.add()
+    rep.add("A stack under var-bench/ on 127.0.0.1:%d; one hello function per runtime; "
+            "`POST /api/functions/NAME/invoke?isolation=ISO` with wrk (%d s per row, latency "
+            "in ms); batching on = executor.batch_max 16, off = 1." % (PORT, cfg.seconds))
+    rep.add()
+    rows = []
+    try:
+        for bmax in (1, 16):
+            key = _stack("restart", {"executor.batch_max": bmax, "executor.queue_max": 1024,
+                                     "executor.prewarm_min": 0})
+            for lang in bb_langs():
+                name = "bench-%s" % lang
+                _create(key, name, lang)
+                for rt in cfg.runtimes:
+                    path = "/api/functions/%s/invoke?isolation=%s" % (name, ISOLATION[rt])
+                    st, body = _http("POST", path, key, {"n": 1})
+                    if st != 200:
+                        raise RuntimeError("invoke %s: %s %r" % (path, st, body))
+                    for conns in (1, 32, 128):
+                        r = _wrk(key, path, conns, cfg.seconds)
+                        rows.append([lang, rt, "on" if bmax > 1 else "off", conns,
+                                     "%.0f" % r["rps"], ms(r["p50"]), ms(r["p99"]),
+                                     r["requests"], r["errors"]])
+    finally:
+        try:
+            _stack("stop")
+        except subprocess.SubprocessError:
+            pass
+    rep.table(["runtime", "isolation", "batching", "connections", "calls/s", "p50 ms", "p99 ms",
+               "requests", "failed"], rows)
