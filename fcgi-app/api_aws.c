@@ -60,14 +60,14 @@ void aws_fail(struct reply *rep, struct err **e)
 		int code, status;
 		const char *type;
 	} map[] = {
-		{ERR_INVALID, 400, "InvalidParameterValueException"},
-		{ERR_NOT_FOUND, 404, "ResourceNotFoundException"},
-		{ERR_CONFLICT, 409, "ResourceConflictException"},
-		{ERR_TOO_LARGE, 413, "RequestTooLargeException"},
-		{ERR_TOO_MANY, 429, "TooManyRequestsException"},
-		{ERR_UNAUTHORIZED, 403, "UnrecognizedClientException"},
-		{ERR_FORBIDDEN, 403, "AccessDeniedException"},
-		{ERR_UNAVAILABLE, 503, "ServiceException"},
+	    {ERR_INVALID, 400, "InvalidParameterValueException"},
+	    {ERR_NOT_FOUND, 404, "ResourceNotFoundException"},
+	    {ERR_CONFLICT, 409, "ResourceConflictException"},
+	    {ERR_TOO_LARGE, 413, "RequestTooLargeException"},
+	    {ERR_TOO_MANY, 429, "TooManyRequestsException"},
+	    {ERR_UNAUTHORIZED, 403, "UnrecognizedClientException"},
+	    {ERR_FORBIDDEN, 403, "AccessDeniedException"},
+	    {ERR_UNAVAILABLE, 503, "ServiceException"},
 	};
 	int status = 500;
 	const char *type = "ServiceException";
@@ -124,16 +124,16 @@ int aws_auth(struct request *req, struct reply *rep)
 {
 	struct key_lookup k = {req, 0};
 	struct sigv4_request sr = {
-		.method = req->method,
-		.uri = req->uri,
-		.service = "lambda",
-		.body = req->body,
-		.body_len = req->body_len,
-		.now = time(NULL),
-		.header = sig_header,
-		.header_ctx = req,
-		.secret = sig_secret,
-		.secret_ctx = &k,
+	    .method = req->method,
+	    .uri = req->uri,
+	    .service = "lambda",
+	    .body = req->body,
+	    .body_len = req->body_len,
+	    .now = time(NULL),
+	    .header = sig_header,
+	    .header_ctx = req,
+	    .secret = sig_secret,
+	    .secret_ctx = &k,
 	};
 	char akid[SIGV4_AKID_MAX];
 	struct err *e = NULL;
@@ -154,10 +154,10 @@ static const struct {
 	const char *aws; /* runtime identifier */
 	const char *ours;
 } runtimes[] = {
-	{"python3.8", "python"},   {"python3.9", "python"},   {"python3.10", "python"},
-	{"python3.11", "python"},  {"python3.12", "python"},  {"python3.13", "python"},
-	{"nodejs16.x", "javascript"}, {"nodejs18.x", "javascript"}, {"nodejs20.x", "javascript"},
-	{"nodejs22.x", "javascript"},
+    {"python3.8", "python"},      {"python3.9", "python"},      {"python3.10", "python"},
+    {"python3.11", "python"},     {"python3.12", "python"},     {"python3.13", "python"},
+    {"nodejs16.x", "javascript"}, {"nodejs18.x", "javascript"}, {"nodejs20.x", "javascript"},
+    {"nodejs22.x", "javascript"},
 };
 
 static const char *runtime_ours(const char *aws)
@@ -227,9 +227,8 @@ static cJSON *fn_config(const struct aws_fn *f)
 	revision_id(f, rev);
 	cJSON_AddStringToObject(o, "FunctionName", f->name);
 	cJSON_AddStringToObject(o, "FunctionArn", arn);
-	cJSON_AddStringToObject(o, "Runtime",
-				f->aws_runtime != NULL ? f->aws_runtime
-						       : runtime_default(f->runtime));
+	cJSON_AddStringToObject(
+	    o, "Runtime", f->aws_runtime != NULL ? f->aws_runtime : runtime_default(f->runtime));
 	cJSON_AddStringToObject(o, "Role", f->role != NULL ? f->role : DEFAULT_ROLE);
 	cJSON_AddStringToObject(o, "Handler", f->handler);
 	cJSON_AddNumberToObject(o, "CodeSize", (double)f->code_size);
@@ -246,8 +245,7 @@ static cJSON *fn_config(const struct aws_fn *f)
 		env = NULL;
 	}
 	cJSON_Delete(env);
-	cJSON_AddItemToObject(o, "TracingConfig",
-			      cJSON_Parse("{\"Mode\":\"PassThrough\"}"));
+	cJSON_AddItemToObject(o, "TracingConfig", cJSON_Parse("{\"Mode\":\"PassThrough\"}"));
 	cJSON_AddStringToObject(o, "RevisionId", rev);
 	cJSON_AddStringToObject(o, "State", "Active");
 	cJSON_AddStringToObject(o, "LastUpdateStatus", "Successful");
@@ -272,8 +270,8 @@ static int fn_ref(const struct request *req, const char *ref, char *name, struct
 	if (strncmp(p, "arn:aws:lambda:", 15) == 0) {
 		p = strstr(p, ":function:");
 		p = p != NULL ? p + 10 : ref;
-	} else if (strncmp(p, AWS_ACCOUNT ":function:", 21) == 0) {
-		p += 21;
+	} else if (strncmp(p, AWS_ACCOUNT ":function:", strlen(AWS_ACCOUNT ":function:")) == 0) {
+		p += strlen(AWS_ACCOUNT ":function:");
 	}
 	colon = strchr(p, ':');
 	n = colon != NULL ? (size_t)(colon - p) : strlen(p);
@@ -283,22 +281,22 @@ static int fn_ref(const struct request *req, const char *ref, char *name, struct
 	}
 	if (n == 0 || n > FN_NAME_MAX) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "FunctionName: must be a name matching [A-Za-z0-9_-]{1,64} or its ARN");
+		          "FunctionName: must be a name matching [A-Za-z0-9_-]{1,64} or its ARN");
 		return -1;
 	}
 	memcpy(name, p, n);
 	name[n] = '\0';
 	if (!function_name_valid(name)) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "FunctionName: must be a name matching [A-Za-z0-9_-]{1,64} or its ARN");
+		          "FunctionName: must be a name matching [A-Za-z0-9_-]{1,64} or its ARN");
 		return -1;
 	}
 	if ((colon != NULL && strcmp(colon + 1, "$LATEST") != 0) ||
 	    (qual != NULL && strcmp(qual, "$LATEST") != 0)) {
 		aws_error(rep, 404, "ResourceNotFoundException",
-			  "Function not found: arn:aws:lambda:" AWS_REGION ":" AWS_ACCOUNT
-			  ":function:%s:%s (only $LATEST exists here)",
-			  name, colon != NULL ? colon + 1 : qual);
+		          "Function not found: arn:aws:lambda:" AWS_REGION ":" AWS_ACCOUNT
+		          ":function:%s:%s (only $LATEST exists here)",
+		          name, colon != NULL ? colon + 1 : qual);
 		return -1;
 	}
 	return 0;
@@ -315,9 +313,9 @@ static int load_fn(struct request *req, struct reply *rep, struct aws_fn *f)
 		if (e->code == ERR_NOT_FOUND) {
 			err_free(&e);
 			aws_error(rep, 404, "ResourceNotFoundException",
-				  "Function not found: arn:aws:lambda:" AWS_REGION ":" AWS_ACCOUNT
-				  ":function:%s",
-				  name);
+			          "Function not found: arn:aws:lambda:" AWS_REGION ":" AWS_ACCOUNT
+			          ":function:%s",
+			          name);
 			return -1;
 		}
 		aws_fail(rep, &e);
@@ -333,7 +331,7 @@ static cJSON *parse_body(const struct request *req, struct reply *rep)
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		aws_error(rep, 400, "InvalidRequestContentException",
-			  "Could not parse request body into json: expected a JSON object");
+		          "Could not parse request body into json: expected a JSON object");
 		return NULL;
 	}
 	return j;
@@ -341,7 +339,7 @@ static cJSON *parse_body(const struct request *req, struct reply *rep)
 
 /* An optional string member of at most max bytes; *out borrowed or NULL. */
 static int opt_string(const cJSON *o, const char *name, size_t max, const char **out,
-		      struct reply *rep)
+                      struct reply *rep)
 {
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, name);
 
@@ -350,7 +348,7 @@ static int opt_string(const cJSON *o, const char *name, size_t max, const char *
 		return 0;
 	if (!cJSON_IsString(j) || strlen(j->valuestring) > max) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "%s: must be a string of at most %zu characters", name, max);
+		          "%s: must be a string of at most %zu characters", name, max);
 		return -1;
 	}
 	*out = j->valuestring;
@@ -358,8 +356,8 @@ static int opt_string(const cJSON *o, const char *name, size_t max, const char *
 }
 
 /* An optional integer member within [min, max]; *given says if present. */
-static int opt_int(const cJSON *o, const char *name, long long min, long long max,
-		   const char *unit, long long *out, int *given, struct reply *rep)
+static int opt_int(const cJSON *o, const char *name, long long min, long long max, const char *unit,
+                   long long *out, int *given, struct reply *rep)
 {
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, name);
 
@@ -369,8 +367,8 @@ static int opt_int(const cJSON *o, const char *name, long long min, long long ma
 	if (!cJSON_IsNumber(j) || j->valuedouble != (double)(long long)j->valuedouble ||
 	    j->valuedouble < (double)min || j->valuedouble > (double)max) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "%s: must be an integer between %lld and %lld%s on this platform", name,
-			  min, max, unit);
+		          "%s: must be an integer between %lld and %lld%s on this platform", name,
+		          min, max, unit);
 		return -1;
 	}
 	*out = (long long)j->valuedouble;
@@ -403,10 +401,10 @@ static int map_config(const cJSON *in, cJSON *ours, struct aws_cfg *c, struct re
 		const char *r = runtime_ours(c->runtime);
 		if (r == NULL) {
 			aws_error(rep, 400, "InvalidParameterValueException",
-				  "The runtime parameter of %s is not supported here: use "
-				  "python3.8 to python3.13 (run by python 3.11) or nodejs16.x to "
-				  "nodejs22.x (run by node 18)",
-				  c->runtime);
+			          "The runtime parameter of %s is not supported here: use "
+			          "python3.8 to python3.13 (run by python 3.11) or nodejs16.x to "
+			          "nodejs22.x (run by node 18)",
+			          c->runtime);
 			return -1;
 		}
 		cJSON_AddStringToObject(ours, "runtime", r);
@@ -414,12 +412,11 @@ static int map_config(const cJSON *in, cJSON *ours, struct aws_cfg *c, struct re
 	if (handler != NULL)
 		cJSON_AddStringToObject(ours, "handler", handler);
 	if (opt_int(in, "Timeout", FN_TIMEOUT_S_MIN, FN_TIMEOUT_S_MAX, " seconds", &v, &given,
-		    rep) < 0)
+	            rep) < 0)
 		return -1;
 	if (given)
 		cJSON_AddNumberToObject(ours, "timeout", (double)v);
-	if (opt_int(in, "MemorySize", AWS_MEMORY_MIN, FN_MEMORY_MB_MAX, " MB", &v, &given, rep) <
-	    0)
+	if (opt_int(in, "MemorySize", AWS_MEMORY_MIN, FN_MEMORY_MB_MAX, " MB", &v, &given, rep) < 0)
 		return -1;
 	if (given)
 		cJSON_AddNumberToObject(ours, "memory_mb", (double)v);
@@ -427,11 +424,11 @@ static int map_config(const cJSON *in, cJSON *ours, struct aws_cfg *c, struct re
 		const cJSON *vars = cJSON_GetObjectItemCaseSensitive(env, "Variables");
 		if (!cJSON_IsObject(env) || (vars != NULL && !cJSON_IsObject(vars))) {
 			aws_error(rep, 400, "InvalidParameterValueException",
-				  "Environment: must be {\"Variables\": {NAME: value}}");
+			          "Environment: must be {\"Variables\": {NAME: value}}");
 			return -1;
 		}
-		cJSON_AddItemToObject(ours, "env", vars != NULL ? cJSON_Duplicate(vars, 1)
-							       : cJSON_CreateObject());
+		cJSON_AddItemToObject(
+		    ours, "env", vars != NULL ? cJSON_Duplicate(vars, 1) : cJSON_CreateObject());
 	}
 	return 0;
 }
@@ -440,24 +437,27 @@ static int map_config(const cJSON *in, cJSON *ours, struct aws_cfg *c, struct re
 static int map_zip(const cJSON *code, cJSON *ours, struct reply *rep)
 {
 	const cJSON *zip = cJSON_GetObjectItemCaseSensitive(code, "ZipFile");
-	size_t n;
+	size_t n, pad = 0;
 
 	if (cJSON_GetObjectItemCaseSensitive(code, "S3Bucket") != NULL ||
 	    cJSON_GetObjectItemCaseSensitive(code, "ImageUri") != NULL) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "Only Code.ZipFile is supported here (no S3 or container images)");
+		          "Only Code.ZipFile is supported here (no S3 or container images)");
 		return -1;
 	}
 	if (!cJSON_IsString(zip)) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "ZipFile: required (the base64 bytes of a zip archive)");
+		          "ZipFile: required (the base64 bytes of a zip archive)");
 		return -1;
 	}
-	/* 4 base64 characters carry 3 bytes: refuse before decoding anything. */
+	/* 4 base64 characters carry 3 bytes, less the padding: the exact size,
+	 * known before decoding anything */
 	n = strlen(zip->valuestring);
-	if (n / 4 * 3 > ZIP_MAX_ZIPPED + 2) {
+	if (n >= 4 && zip->valuestring[n - 1] == '=')
+		pad = zip->valuestring[n - 2] == '=' ? 2 : 1;
+	if (n / 4 * 3 - pad > ZIP_MAX_ZIPPED) {
 		aws_error(rep, 413, "RequestEntityTooLargeException",
-			  "Zipped size must be at most %llu bytes", ZIP_MAX_ZIPPED);
+		          "Zipped size must be at most %llu bytes", ZIP_MAX_ZIPPED);
 		return -1;
 	}
 	cJSON_AddStringToObject(ours, "code_zip", zip->valuestring);
@@ -475,18 +475,21 @@ static void fail_code(struct reply *rep, struct err **e)
 		err_free(e);
 	} else if ((*e)->code == ERR_INVALID && strstr((*e)->msg, "zip") != NULL) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "Could not unzip uploaded file. Please check your file, then try to "
-			  "upload again. (%s)",
-			  (*e)->msg);
+		          "Could not unzip uploaded file. Please check your file, then try to "
+		          "upload again. (%s)",
+		          (*e)->msg);
 		err_free(e);
 	} else {
 		aws_fail(rep, e);
 	}
 }
 
+/* The AWS API takes AWS's package size (50 MB zipped, checked exactly by
+ * map_zip), whatever api.max_zip_bytes allows /api. */
 static struct fn_limits fn_lim(void)
 {
-	struct fn_limits l = {(size_t)app->cfg.max_code_bytes, (size_t)app->cfg.max_env_bytes};
+	struct fn_limits l = {(size_t)app->cfg.max_code_bytes, (size_t)app->cfg.max_env_bytes,
+	                      (size_t)ZIP_MAX_ZIPPED};
 
 	return l;
 }
@@ -542,22 +545,21 @@ static void aws_create(struct request *req, struct reply *rep)
 		return;
 	if (name == NULL || !function_name_valid(name)) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "FunctionName: required, matching [A-Za-z0-9_-]{1,64}");
+		          "FunctionName: required, matching [A-Za-z0-9_-]{1,64}");
 		return;
 	}
 	if (pkg != NULL && strcmp(pkg, "Zip") != 0) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "PackageType: only Zip is supported here");
+		          "PackageType: only Zip is supported here");
 		return;
 	}
 	cJSON_AddStringToObject(ours, "name", name);
 	if (map_config(in, ours, &c, rep) < 0 ||
 	    map_zip(cJSON_GetObjectItemCaseSensitive(in, "Code"), ours, rep) < 0)
 		return;
-	if (c.runtime == NULL ||
-	    cJSON_GetObjectItemCaseSensitive(ours, "handler") == NULL) {
+	if (c.runtime == NULL || cJSON_GetObjectItemCaseSensitive(ours, "handler") == NULL) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "Runtime and Handler are required for a Zip package");
+		          "Runtime and Handler are required for a Zip package");
 		return;
 	}
 	if (parse_ours(ours, 0, &f, &e) < 0) {
@@ -575,7 +577,7 @@ static void aws_create(struct request *req, struct reply *rep)
 		if (e->code == ERR_CONFLICT) {
 			err_free(&e);
 			aws_error(rep, 409, "ResourceConflictException",
-				  "Function already exist: %s", name);
+			          "Function already exist: %s", name);
 			return;
 		}
 		aws_fail(rep, &e);
@@ -583,7 +585,13 @@ static void aws_create(struct request *req, struct reply *rep)
 	}
 	function_free(&f);
 	if (db_aws_meta_put(req->w->db, id, c.runtime, c.role != NULL ? c.role : DEFAULT_ROLE,
-			    c.description != NULL ? c.description : "", &e) < 0) {
+	                    c.description != NULL ? c.description : "", &e) < 0) {
+		struct err *e2 = NULL;
+		/* no half-made function: the row goes with its AWS fields */
+		if (db_fn_delete(req->w->db, id, &e2) < 0) {
+			log_warnx("function %lld left without AWS fields: %s", id, err_msg(e2));
+			err_free(&e2);
+		}
 		aws_fail(rep, &e);
 		return;
 	}
@@ -592,7 +600,7 @@ static void aws_create(struct request *req, struct reply *rep)
 
 /* Loads the full function (with code) for an update, checking RevisionId. */
 static int load_for_update(struct request *req, struct reply *rep, const cJSON *in,
-			   struct aws_fn *af, struct function *f)
+                           struct aws_fn *af, struct function *f)
 {
 	const char *want = NULL;
 	struct err *e = NULL;
@@ -605,9 +613,9 @@ static int load_for_update(struct request *req, struct reply *rep, const cJSON *
 	revision_id(af, rev);
 	if (want != NULL && strcmp(want, rev) != 0) {
 		aws_error(rep, 412, "PreconditionFailedException",
-			  "The RevisionId provided does not match the latest RevisionId for the "
-			  "Lambda function or alias. Call the GetFunction or the GetAlias API "
-			  "to retrieve the latest RevisionId for your resource.");
+		          "The RevisionId provided does not match the latest RevisionId for the "
+		          "Lambda function or alias. Call the GetFunction or the GetAlias API "
+		          "to retrieve the latest RevisionId for your resource.");
 		goto fail;
 	}
 	snprintf(ref, sizeof(ref), "%lld", af->id);
@@ -618,7 +626,7 @@ static int load_for_update(struct request *req, struct reply *rep, const cJSON *
 	if (f->version != af->version) {
 		function_free(f);
 		aws_error(rep, 409, "ResourceConflictException",
-			  "The function changed while it was being updated; retry");
+		          "The function changed while it was being updated; retry");
 		goto fail;
 	}
 	return 0;
@@ -627,9 +635,9 @@ fail:
 	return -1;
 }
 
-/* Merges ours into f, stores code and row, and answers the configuration. */
-static void apply_update(struct request *req, struct reply *rep, const cJSON *ours,
-			 struct function *f)
+/* Merges ours into f and stores code and row; fills rep on failure. */
+static int apply_update(struct request *req, struct reply *rep, const cJSON *ours,
+                        struct function *f)
 {
 	struct function upd;
 	struct err *e = NULL;
@@ -637,18 +645,18 @@ static void apply_update(struct request *req, struct reply *rep, const cJSON *ou
 
 	if (parse_ours(ours, 1, &upd, &e) < 0) {
 		fail_code(rep, &e);
-		return;
+		return -1;
 	}
 	if (function_merge(f, &upd, &e) < 0 ||
 	    code_store_write(app->cfg.code_dir, f, NULL, &e) < 0 ||
 	    db_fn_update(req->w->db, f, version, &e) < 0) {
 		function_free(&upd);
 		fail_code(rep, &e);
-		return;
+		return -1;
 	}
 	function_free(&upd);
 	drain(req, f->id);
-	answer_config(req, rep, f->name, 200);
+	return 0;
 }
 
 static void aws_update_code(struct request *req, struct reply *rep)
@@ -661,8 +669,27 @@ static void aws_update_code(struct request *req, struct reply *rep)
 	if (in == NULL || map_zip(in, ours, rep) < 0 || load_for_update(req, rep, in, &af, &f) < 0)
 		return;
 	db_aws_fn_free(&af);
-	apply_update(req, rep, ours, &f);
+	if (apply_update(req, rep, ours, &f) == 0)
+		answer_config(req, rep, f.name, 200);
 	function_free(&f);
+}
+
+/* Runtime identifier, role and description: what the client gave, else what
+ * the function had. */
+static int update_meta(struct request *req, const struct aws_cfg *c, const struct aws_fn *af,
+                       struct err **e)
+{
+	const char *rt = c->runtime != NULL        ? c->runtime
+	                 : af->aws_runtime != NULL ? af->aws_runtime
+	                                           : runtime_default(af->runtime);
+	const char *role = c->role != NULL ? c->role : af->role != NULL ? af->role : DEFAULT_ROLE;
+	const char *desc = c->description != NULL    ? c->description
+	                   : af->description != NULL ? af->description
+	                                             : "";
+
+	if (c->runtime == NULL && c->role == NULL && c->description == NULL)
+		return 0;
+	return db_aws_meta_put(req->w->db, af->id, rt, role, desc, e);
 }
 
 static void aws_update_config(struct request *req, struct reply *rep)
@@ -677,23 +704,14 @@ static void aws_update_config(struct request *req, struct reply *rep)
 	if (in == NULL || map_config(in, ours, &c, rep) < 0 ||
 	    load_for_update(req, rep, in, &af, &f) < 0)
 		return;
-	if (c.runtime != NULL || c.role != NULL || c.description != NULL) {
-		const char *rt = c.runtime != NULL	    ? c.runtime
-				 : af.aws_runtime != NULL ? af.aws_runtime
-							  : runtime_default(af.runtime);
-		const char *role = c.role != NULL ? c.role : af.role != NULL ? af.role : DEFAULT_ROLE;
-		const char *desc = c.description != NULL   ? c.description
-				   : af.description != NULL ? af.description
-							    : "";
-		if (db_aws_meta_put(req->w->db, af.id, rt, role, desc, &e) < 0) {
-			db_aws_fn_free(&af);
-			function_free(&f);
+	/* the registry first: a refused change leaves the AWS fields alone too */
+	if (apply_update(req, rep, ours, &f) == 0) {
+		if (update_meta(req, &c, &af, &e) < 0)
 			aws_fail(rep, &e);
-			return;
-		}
+		else
+			answer_config(req, rep, f.name, 200);
 	}
 	db_aws_fn_free(&af);
-	apply_update(req, rep, ours, &f);
 	function_free(&f);
 }
 
@@ -721,8 +739,8 @@ static void aws_get(struct request *req, struct reply *rep)
 	code = cJSON_AddObjectToObject(o, "Code");
 	cJSON_AddStringToObject(code, "RepositoryType", "S3");
 	/* our REST endpoint for the code (needs a Bearer key) */
-	loc = xasprintf("http://%s/api/functions/%s/code", host != NULL ? host : "localhost",
-			f.name);
+	loc =
+	    xasprintf("http://%s/api/functions/%s/code", host != NULL ? host : "localhost", f.name);
 	cJSON_AddStringToObject(code, "Location", loc);
 	free(loc);
 	reply_json_take(rep, 200, o);
@@ -762,7 +780,7 @@ static void aws_list(struct request *req, struct reply *rep)
 		reply_free(rep);
 		reply_init(rep);
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "MaxItems: must be an integer between 1 and %d", LIST_MAX_ITEMS);
+		          "MaxItems: must be an integer between 1 and %d", LIST_MAX_ITEMS);
 		return;
 	}
 	a.limit = (int)max;
@@ -775,7 +793,7 @@ static void aws_list(struct request *req, struct reply *rep)
 		after = strtoll(marker, &end, 10);
 		if (marker[0] < '0' || marker[0] > '9' || *end != '\0' || after < 0) {
 			aws_error(rep, 400, "InvalidParameterValueException",
-				  "Marker: not a marker this API returned");
+			          "Marker: not a marker this API returned");
 			return;
 		}
 	}
@@ -832,15 +850,15 @@ char *aws_log_text(const char *request_id, const cJSON *result, long long memory
 	if (cJSON_IsTrue(cold))
 		snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", num(result, "init_ms"));
 	return xasprintf("START RequestId: %s Version: $LATEST\n%s%sEND RequestId: %s\n"
-			 "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %.0f ms\t"
-			 "Memory Size: %lld MB\tMax Memory Used: %.0f MB%s\t\n",
-			 request_id, l, n > 0 && l[n - 1] != '\n' ? "\n" : "", request_id,
-			 request_id, dur, dur < 1 ? 1 : dur + 0.5, memory_mb,
-			 mem > 0 ? mem / 1048576.0 : 0.0, init);
+	                 "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %.0f ms\t"
+	                 "Memory Size: %lld MB\tMax Memory Used: %.0f MB%s\t\n",
+	                 request_id, l, n > 0 && l[n - 1] != '\n' ? "\n" : "", request_id,
+	                 request_id, dur, dur < 1 ? 1 : dur + 0.5, memory_mb,
+	                 mem > 0 ? mem / 1048576.0 : 0.0, init);
 }
 
 static void log_tail_header(struct reply *rep, const char *request_id, const cJSON *result,
-			    long long memory_mb)
+                            long long memory_mb)
 {
 	_cleanup_free_ char *txt = aws_log_text(request_id, result, memory_mb);
 	_cleanup_free_ char *b64 = NULL;
@@ -863,11 +881,12 @@ static cJSON *error_body(const cJSON *result, const char *status, long long time
 	if (strcmp(status, "timeout") == 0) {
 		char m[96];
 		snprintf(m, sizeof(m), "Task timed out after %.2f seconds",
-			 (double)timeout_ms / 1000.0);
+		         (double)timeout_ms / 1000.0);
 		cJSON_AddStringToObject(o, "errorMessage", m);
 		cJSON_AddStringToObject(o, "errorType", "Runtime.Timeout");
 	} else if (strcmp(status, "oom") == 0 || strcmp(status, "killed") == 0) {
-		cJSON_AddStringToObject(o, "errorMessage", "Runtime exited with error: signal: killed");
+		cJSON_AddStringToObject(o, "errorMessage",
+		                        "Runtime exited with error: signal: killed");
 		cJSON_AddStringToObject(o, "errorType", "Runtime.ExitError");
 	} else {
 		cJSON_AddStringToObject(o, "errorMessage", "Unknown error");
@@ -880,7 +899,7 @@ static cJSON *error_body(const cJSON *result, const char *status, long long time
 /* RequestResponse: run, answer the result (or the error with 200 and
  * X-Amz-Function-Error), the log tail when asked. */
 static void invoke_sync(struct request *req, struct reply *rep, const struct aws_fn *af,
-			cJSON *event, int tail)
+                        cJSON *event, int tail)
 {
 	struct function f;
 	struct invoke_req ir;
@@ -930,14 +949,14 @@ static void invoke_async(struct request *req, struct reply *rep, const struct aw
 
 	if (req->body_len > AWS_ASYNC_PAYLOAD_MAX) {
 		aws_error(rep, 413, "RequestTooLargeException",
-			  "Request must be smaller than %d bytes for the InvokeAsync operation",
-			  AWS_ASYNC_PAYLOAD_MAX + 1);
+		          "Request must be smaller than %d bytes for the InvokeAsync operation",
+		          AWS_ASYNC_PAYLOAD_MAX + 1);
 		return;
 	}
 	if (crypt_uuid4(rid, &e) < 0 ||
 	    db_aws_event_insert(req->w->db, rid, af->id, af->name,
-				req->body_len > 0 ? req->body : "{}",
-				req->body_len > 0 ? req->body_len : 2, &e) < 0) {
+	                        req->body_len > 0 ? req->body : "{}",
+	                        req->body_len > 0 ? req->body_len : 2, &e) < 0) {
 		aws_fail(rep, &e);
 		return;
 	}
@@ -958,26 +977,26 @@ static void aws_invoke(struct request *req, struct reply *rep)
 	if (strcmp(type, "RequestResponse") != 0 && strcmp(type, "Event") != 0 &&
 	    strcmp(type, "DryRun") != 0) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "X-Amz-Invocation-Type: must be RequestResponse, Event or DryRun");
+		          "X-Amz-Invocation-Type: must be RequestResponse, Event or DryRun");
 		return;
 	}
 	if (log != NULL && strcmp(log, "None") != 0 && strcmp(log, "Tail") != 0) {
 		aws_error(rep, 400, "InvalidParameterValueException",
-			  "X-Amz-Log-Type: must be None or Tail");
+		          "X-Amz-Log-Type: must be None or Tail");
 		return;
 	}
 	if (strcmp(type, "Event") != 0 && req->body_len > AWS_SYNC_PAYLOAD_MAX) {
 		aws_error(rep, 413, "RequestTooLargeException",
-			  "Request must be smaller than %d bytes for the InvokeFunction operation",
-			  AWS_SYNC_PAYLOAD_MAX + 1);
+		          "Request must be smaller than %d bytes for the InvokeFunction operation",
+		          AWS_SYNC_PAYLOAD_MAX + 1);
 		return;
 	}
 	if (req->body_len > 0) {
 		event = cJSON_ParseWithLength(req->body, req->body_len);
 		if (event == NULL) {
 			aws_error(rep, 400, "InvalidRequestContentException",
-				  "Could not parse request body into json: the payload is not "
-				  "valid JSON");
+			          "Could not parse request body into json: the payload is not "
+			          "valid JSON");
 			return;
 		}
 	}
@@ -995,13 +1014,13 @@ static void aws_invoke(struct request *req, struct reply *rep)
 }
 
 static const struct route routes[] = {
-	{"POST", "/2015-03-31/functions", aws_auth, aws_create},
-	{"GET", "/2015-03-31/functions", aws_auth, aws_list},
-	{"GET", "/2015-03-31/functions/{}", aws_auth, aws_get},
-	{"DELETE", "/2015-03-31/functions/{}", aws_auth, aws_delete},
-	{"GET", "/2015-03-31/functions/{}/configuration", aws_auth, aws_get_config},
-	{"PUT", "/2015-03-31/functions/{}/configuration", aws_auth, aws_update_config},
-	{"PUT", "/2015-03-31/functions/{}/code", aws_auth, aws_update_code},
-	{"POST", "/2015-03-31/functions/{}/invocations", aws_auth, aws_invoke},
+    {"POST", "/2015-03-31/functions", aws_auth, aws_create},
+    {"GET", "/2015-03-31/functions", aws_auth, aws_list},
+    {"GET", "/2015-03-31/functions/{}", aws_auth, aws_get},
+    {"DELETE", "/2015-03-31/functions/{}", aws_auth, aws_delete},
+    {"GET", "/2015-03-31/functions/{}/configuration", aws_auth, aws_get_config},
+    {"PUT", "/2015-03-31/functions/{}/configuration", aws_auth, aws_update_config},
+    {"PUT", "/2015-03-31/functions/{}/code", aws_auth, aws_update_code},
+    {"POST", "/2015-03-31/functions/{}/invocations", aws_auth, aws_invoke},
 };
 ROUTE_TABLE(api_aws_routes, routes);

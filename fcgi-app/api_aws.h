@@ -24,7 +24,7 @@ extern const struct route_table api_fnurl_routes;
 /* An AWS-shaped error: status, X-Amzn-ErrorType: type and the body
  * {"Type":"User"|"Service","message":...}. */
 void aws_error(struct reply *rep, int status, const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Maps an error of ours (enum err_code) to AWS's type and status. */
 void aws_fail(struct reply *rep, struct err **e);
 

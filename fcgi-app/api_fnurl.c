@@ -45,7 +45,7 @@ static char *header_name(const char *var, size_t n)
 		var += 5;
 		n -= 5;
 	} else if (!((n == 12 && strncmp(var, "CONTENT_TYPE", 12) == 0) ||
-		     (n == 14 && strncmp(var, "CONTENT_LENGTH", 14) == 0))) {
+	             (n == 14 && strncmp(var, "CONTENT_LENGTH", 14) == 0))) {
 		return NULL;
 	}
 	out = xstrndup(var, n);
@@ -136,9 +136,13 @@ static void add_query(const char *q, cJSON *ev)
 /* Text bodies go as they are, anything else base64 (isBase64Encoded). */
 static int textual(const char *ctype)
 {
-	static const char *const kinds[] = {"text/", "application/json",
-					    "application/xml", "application/javascript",
-					    "application/x-www-form-urlencoded", "+json", "+xml"};
+	static const char *const kinds[] = {"text/",
+	                                    "application/json",
+	                                    "application/xml",
+	                                    "application/javascript",
+	                                    "application/x-www-form-urlencoded",
+	                                    "+json",
+	                                    "+xml"};
 
 	if (ctype == NULL)
 		return 0;
@@ -186,10 +190,10 @@ static cJSON *build_event(const struct request *req, const char *fn_name, const 
 	cJSON_AddStringToObject(ctx, "stage", "$default");
 	cJSON_AddStringToObject(ctx, "time", when);
 	cJSON_AddNumberToObject(ctx, "timeEpoch",
-				(double)tv.tv_sec * 1000.0 + (double)(tv.tv_usec / 1000));
+	                        (double)tv.tv_sec * 1000.0 + (double)(tv.tv_usec / 1000));
 	if (req->body_len > 0) {
 		int text = textual(request_header(req, "Content-Type")) &&
-			   utf8_valid(req->body, req->body_len);
+		           utf8_valid(req->body, req->body_len);
 		if (text) {
 			cJSON_AddStringToObject(ev, "body", req->body);
 		} else {
@@ -209,7 +213,8 @@ static cJSON *build_event(const struct request *req, const char *fn_name, const 
 static int hop_by_hop(const char *name)
 {
 	static const char *const no[] = {"content-length", "transfer-encoding", "connection",
-					 "status", "keep-alive", "upgrade", "content-type"};
+	                                 "status",         "keep-alive",        "upgrade",
+	                                 "content-type"};
 
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
 		if (strcasecmp(name, no[i]) == 0)
@@ -261,7 +266,8 @@ static void structured(struct reply *rep, const cJSON *res)
 		len = strlen(data);
 		if (cJSON_IsTrue(b64)) {
 			struct err *e = NULL;
-			if (crypt_base64_decode(data, len, AWS_SYNC_PAYLOAD_MAX, &raw, &len, &e) < 0) {
+			if (crypt_base64_decode(data, len, AWS_SYNC_PAYLOAD_MAX, &raw, &len, &e) <
+			    0) {
 				err_free(&e);
 				bad_gateway(rep, "body is not valid base64");
 				return;
@@ -291,9 +297,8 @@ static void structured(struct reply *rep, const cJSON *res)
 		else if (!hop_by_hop(h->string))
 			reply_header(rep, h->string, "%s", val);
 	}
-	cJSON_ArrayForEach(h, cookies)
-		if (cJSON_IsString(h))
-			reply_header(rep, "Set-Cookie", "%s", h->valuestring);
+	cJSON_ArrayForEach(h, cookies) if (cJSON_IsString(h))
+	    reply_header(rep, "Set-Cookie", "%s", h->valuestring);
 	/* ctype may point into res, which outlives this call */
 	reply_raw(rep, status, ctype, data, len);
 }
@@ -314,7 +319,7 @@ static void answer(struct reply *rep, const struct invoke_out *out)
 	}
 	txt = res != NULL ? cJSON_PrintUnformatted(res) : NULL;
 	reply_raw(rep, 200, "application/json", txt != NULL ? txt : "null",
-		  txt != NULL ? strlen(txt) : 4);
+	          txt != NULL ? strlen(txt) : 4);
 }
 
 /* ================================================================ handler */
@@ -348,7 +353,8 @@ static void fn_url(struct request *req, struct reply *rep)
 	if (db_aws_fn_get(req->w->db, req->params[0], &af, &e) < 0) {
 		if (e->code == ERR_NOT_FOUND) {
 			err_free(&e);
-			reply_error(rep, 404, "not_found", "no function named '%s'", req->params[0]);
+			reply_error(rep, 404, "not_found", "no function named '%s'",
+			            req->params[0]);
 			return;
 		}
 		api_fail(rep, &e);
@@ -364,7 +370,7 @@ static void fn_url(struct request *req, struct reply *rep)
 	db_aws_fn_free(&af);
 	if (req->body_len > AWS_SYNC_PAYLOAD_MAX) {
 		reply_error(rep, 413, "too_large", "request body exceeds %d bytes",
-			    AWS_SYNC_PAYLOAD_MAX);
+		            AWS_SYNC_PAYLOAD_MAX);
 		function_free(&f);
 		return;
 	}
@@ -393,6 +399,6 @@ static void fn_url(struct request *req, struct reply *rep)
 }
 
 static const struct route routes[] = {
-	{"*", "/fn/{}/{*}", NULL, fn_url},
+    {"*", "/fn/{}/{*}", NULL, fn_url},
 };
 ROUTE_TABLE(api_fnurl_routes, routes);

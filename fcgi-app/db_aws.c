@@ -19,17 +19,15 @@
 	"a.aws_runtime, a.role, a.description, f.url_auth"
 
 static const char SQL_AWS_FN_GET[] =
-	"SELECT " AWS_FN_COLS " FROM functions f LEFT JOIN aws_functions a "
-	"ON a.function_id = f.id WHERE f.name = ?";
+    "SELECT " AWS_FN_COLS " FROM functions f LEFT JOIN aws_functions a "
+    "ON a.function_id = f.id WHERE f.name = ?";
 static const char SQL_AWS_FN_LIST[] =
-	"SELECT " AWS_FN_COLS " FROM functions f LEFT JOIN aws_functions a "
-	"ON a.function_id = f.id WHERE f.id > ? ORDER BY f.id LIMIT ?";
+    "SELECT " AWS_FN_COLS " FROM functions f LEFT JOIN aws_functions a "
+    "ON a.function_id = f.id WHERE f.id > ? ORDER BY f.id LIMIT ?";
 static const char SQL_AWS_META_PUT[] =
-	"INSERT INTO aws_functions (function_id, aws_runtime, role, description) "
-	"VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE aws_runtime = VALUES(aws_runtime), "
-	"role = VALUES(role), description = VALUES(description)";
-static const char SQL_AWS_URL_AUTH[] = "UPDATE functions SET url_auth = ? WHERE id = ?";
-static const char SQL_AWS_FN_EXISTS[] = "SELECT id FROM functions WHERE id = ?";
+    "INSERT INTO aws_functions (function_id, aws_runtime, role, description) "
+    "VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE aws_runtime = VALUES(aws_runtime), "
+    "role = VALUES(role), description = VALUES(description)";
 
 static char *dup_or_null(const char *s)
 {
@@ -110,7 +108,7 @@ static int list_row(const struct db_row *r, void *arg)
 }
 
 int db_aws_fn_list(struct db *db, long long after_id, int limit, db_aws_fn_cb fn, void *arg,
-		   struct err **e)
+                   struct err **e)
 {
 	struct db_param p[2] = {DBP_I64(after_id), DBP_I64(limit)};
 	struct list_ctx c = {fn, arg};
@@ -118,66 +116,42 @@ int db_aws_fn_list(struct db *db, long long after_id, int limit, db_aws_fn_cb fn
 	return db_query(db, SQL_AWS_FN_LIST, p, 2, list_row, &c, e) < 0 ? -1 : 0;
 }
 
-int db_aws_meta_put(struct db *db, long long function_id, const char *aws_runtime,
-		    const char *role, const char *description, struct err **e)
+int db_aws_meta_put(struct db *db, long long function_id, const char *aws_runtime, const char *role,
+                    const char *description, struct err **e)
 {
 	struct db_param p[4] = {DBP_I64(function_id), DBP_STR(aws_runtime), DBP_STR(role),
-				DBP_STR(description)};
+	                        DBP_STR(description)};
 
 	return db_exec(db, SQL_AWS_META_PUT, p, 4, NULL, NULL, e);
-}
-
-static int any_row(const struct db_row *r, void *arg)
-{
-	(void)r;
-	(void)arg;
-	return 1;
-}
-
-int db_aws_url_auth_set(struct db *db, long long function_id, const char *url_auth,
-			struct err **e)
-{
-	struct db_param p[2] = {DBP_STR(url_auth), DBP_I64(function_id)};
-	int rc;
-
-	if (db_exec(db, SQL_AWS_URL_AUTH, p, 2, NULL, NULL, e) < 0)
-		return -1;
-	/* affected rows is 0 when the value did not change: ask instead */
-	rc = db_query(db, SQL_AWS_FN_EXISTS, &p[1], 1, any_row, NULL, e);
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
-		return err_set(e, ERR_NOT_FOUND, "no function with id %lld", function_id);
-	return 0;
 }
 
 /* ============================================================ event queue */
 
 static const char SQL_EV_INSERT[] =
-	"INSERT INTO event_queue (request_id, function_id, function_name, payload) "
-	"VALUES (?, ?, ?, ?)";
+    "INSERT INTO event_queue (request_id, function_id, function_name, payload) "
+    "VALUES (?, ?, ?, ?)";
 static const char SQL_EV_BEGIN[] = "START TRANSACTION";
 static const char SQL_EV_COMMIT[] = "COMMIT";
 static const char SQL_EV_ROLLBACK[] = "ROLLBACK";
 static const char SQL_EV_PICK[] =
-	"SELECT id, request_id, function_id, function_name, payload FROM event_queue "
-	"WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+    "SELECT id, request_id, function_id, function_name, payload FROM event_queue "
+    "WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
 static const char SQL_EV_MARK[] =
-	"UPDATE event_queue SET state = 'running', claimed_by = ?, claimed_at = "
-	"CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id = ? AND state = 'queued'";
+    "UPDATE event_queue SET state = 'running', claimed_by = ?, claimed_at = "
+    "CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id = ? AND state = 'queued'";
 static const char SQL_EV_FINISH[] =
-	"UPDATE event_queue SET state = ?, result_status = ?, error = ?, finished_at = "
-	"CURRENT_TIMESTAMP(3) WHERE id = ?";
+    "UPDATE event_queue SET state = ?, result_status = ?, error = ?, finished_at = "
+    "CURRENT_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_EV_REQUEUE[] =
-	"UPDATE event_queue SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
-	"WHERE id = ? AND state = 'running'";
+    "UPDATE event_queue SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
+    "WHERE id = ? AND state = 'running'";
 static const char SQL_EV_RUNNING[] =
-	"SELECT id, request_id, function_id, function_name, '', claimed_by FROM event_queue "
-	"WHERE state = 'running' ORDER BY id";
+    "SELECT id, request_id, function_id, function_name, '', claimed_by FROM event_queue "
+    "WHERE state = 'running' ORDER BY id";
 static const char SQL_EV_COUNT[] = "SELECT COUNT(*) FROM event_queue WHERE state = ?";
 static const char SQL_EV_PURGE[] =
-	"DELETE FROM event_queue WHERE state IN ('done', 'failed') AND finished_at < "
-	"CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND";
+    "DELETE FROM event_queue WHERE state IN ('done', 'failed') AND finished_at < "
+    "CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND";
 static const char SQL_INV_STATUS[] = "SELECT status FROM invocations WHERE request_id = ?";
 
 void db_aws_event_free(struct aws_event *ev)
@@ -205,11 +179,10 @@ static void ev_from_row(const struct db_row *r, struct aws_event *ev)
 }
 
 int db_aws_event_insert(struct db *db, const char *request_id, long long function_id,
-			const char *function_name, const char *payload, size_t len,
-			struct err **e)
+                        const char *function_name, const char *payload, size_t len, struct err **e)
 {
 	struct db_param p[4] = {DBP_STR(request_id), DBP_I64(function_id), DBP_STR(function_name),
-				DBP_BLOB(payload != NULL ? payload : "", len)};
+	                        DBP_BLOB(payload != NULL ? payload : "", len)};
 
 	return db_exec(db, SQL_EV_INSERT, p, 4, NULL, NULL, e);
 }
@@ -220,8 +193,7 @@ static int one_ev(const struct db_row *r, void *arg)
 	return 1;
 }
 
-int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out,
-		       struct err **e)
+int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out, struct err **e)
 {
 	struct aws_event ev;
 	struct db_param p[2];
@@ -255,15 +227,19 @@ int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out
 	return 1;
 rollback:
 	db_aws_event_free(&ev);
-	db_exec(db, SQL_EV_ROLLBACK, NULL, 0, NULL, NULL, NULL);
+	{
+		struct err *e2 = NULL; /* the first error is the one to report */
+		db_exec(db, SQL_EV_ROLLBACK, NULL, 0, NULL, NULL, &e2);
+		err_free(&e2);
+	}
 	return rc;
 }
 
 int db_aws_event_finish(struct db *db, long long id, const char *state, const char *status,
-			const char *error, struct err **e)
+                        const char *error, struct err **e)
 {
 	struct db_param p[4] = {DBP_STR(state), DBP_STR_OR_NULL(status), DBP_STR_OR_NULL(error),
-				DBP_I64(id)};
+	                        DBP_I64(id)};
 
 	return db_exec(db, SQL_EV_FINISH, p, 4, NULL, NULL, e);
 }
@@ -329,8 +305,7 @@ static int one_str(const struct db_row *r, void *arg)
 	return 1;
 }
 
-int db_aws_invocation_status(struct db *db, const char *request_id, char **status,
-			     struct err **e)
+int db_aws_invocation_status(struct db *db, const char *request_id, char **status, struct err **e)
 {
 	struct db_param p = DBP_STR(request_id);
 	char *s = NULL;

@@ -13,19 +13,19 @@
 struct aws_fn {
 	long long id;
 	char *name;
-	char *runtime;      /* ours: "python" | "javascript" */
+	char *runtime; /* ours: "python" | "javascript" */
 	char *handler;
 	char code_sha256[65]; /* hex */
 	long long code_size;
 	long long timeout_ms;
 	long long memory_mb;
-	char *env;          /* JSON object text */
+	char *env; /* JSON object text */
 	long long version;
-	char *updated_at;   /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
-	char *aws_runtime;  /* "python3.12"; NULL when created through /api */
-	char *role;         /* NULL when created through /api */
+	char *updated_at;  /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+	char *aws_runtime; /* "python3.12"; NULL when created through /api */
+	char *role;        /* NULL when created through /api */
 	char *description;
-	char *url_auth;     /* "none" | "key" */
+	char *url_auth; /* "none" | "key" */
 };
 
 void db_aws_fn_free(struct aws_fn *f);
@@ -37,15 +37,11 @@ int db_aws_fn_get(struct db *db, const char *name, struct aws_fn *out, struct er
  * aws_fn is valid during the call only.  A non-zero return of fn stops. */
 typedef int (*db_aws_fn_cb)(const struct aws_fn *f, void *arg);
 int db_aws_fn_list(struct db *db, long long after_id, int limit, db_aws_fn_cb fn, void *arg,
-		   struct err **e);
+                   struct err **e);
 
 /* Records what an AWS client set that the registry has no column for. */
-int db_aws_meta_put(struct db *db, long long function_id, const char *aws_runtime,
-		    const char *role, const char *description, struct err **e);
-
-/* Sets a function's url_auth ("none" | "key").  ERR_NOT_FOUND when none. */
-int db_aws_url_auth_set(struct db *db, long long function_id, const char *url_auth,
-			struct err **e);
+int db_aws_meta_put(struct db *db, long long function_id, const char *aws_runtime, const char *role,
+                    const char *description, struct err **e);
 
 /* ---- the event queue */
 
@@ -63,17 +59,15 @@ void db_aws_event_free(struct aws_event *ev);
 
 /* Queues an Event invocation (committed when this returns 0). */
 int db_aws_event_insert(struct db *db, const char *request_id, long long function_id,
-			const char *function_name, const char *payload, size_t len,
-			struct err **e);
+                        const char *function_name, const char *payload, size_t len, struct err **e);
 /* Claims the oldest queued event for claimer (SELECT ... FOR UPDATE SKIP
  * LOCKED, then state running, in one transaction).  Returns 1 and fills
  * *out, 0 when nothing is queued, -1 on error. */
-int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out,
-		       struct err **e);
+int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out, struct err **e);
 /* Settles a claimed event: state "done" or "failed", with the invocation's
  * status and an error text (either may be NULL). */
 int db_aws_event_finish(struct db *db, long long id, const char *state, const char *status,
-			const char *error, struct err **e);
+                        const char *error, struct err **e);
 /* Puts a claimed event back in the queue (it did not run). */
 int db_aws_event_requeue(struct db *db, long long id, struct err **e);
 /* Calls fn for every running event (claimed_by filled); fn's non-zero
@@ -87,7 +81,6 @@ int db_aws_event_purge(struct db *db, long long max_age_s, struct err **e);
 
 /* The status of the invocation record with this request id: 1 and *status
  * (caller frees) when it exists, 0 when not. */
-int db_aws_invocation_status(struct db *db, const char *request_id, char **status,
-			     struct err **e);
+int db_aws_invocation_status(struct db *db, const char *request_id, char **status, struct err **e);
 
 #endif

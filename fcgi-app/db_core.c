@@ -23,12 +23,12 @@
 #define FN_COLS                                                                                    \
 	"id, name, runtime, handler, style, route, code_format, code_sha256, code_size, "          \
 	"timeout_ms, memory_mb, isolation, env, concurrency, version, " TS("created_at") ", " TS(  \
-	    "updated_at")
+	    "updated_at") ", url_auth"
 
 static const char SQL_FN_INSERT[] =
     "INSERT INTO functions (name, runtime, handler, style, route, code, code_format, "
-    "code_sha256, code_size, timeout_ms, memory_mb, isolation, env, concurrency, version) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
+    "code_sha256, code_size, timeout_ms, memory_mb, isolation, env, concurrency, url_auth, "
+    "version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
 static const char SQL_FN_BY_ID[] = "SELECT " FN_COLS " FROM functions WHERE id = ?";
 static const char SQL_FN_BY_NAME[] = "SELECT " FN_COLS " FROM functions WHERE name = ?";
 static const char SQL_FN_CODE_BY_ID[] = "SELECT " FN_COLS ", code FROM functions WHERE id = ?";
@@ -38,7 +38,8 @@ static const char SQL_FN_LIST[] =
 static const char SQL_FN_UPDATE[] =
     "UPDATE functions SET name = ?, runtime = ?, handler = ?, style = ?, route = ?, "
     "code = ?, code_format = ?, code_sha256 = ?, code_size = ?, timeout_ms = ?, "
-    "memory_mb = ?, isolation = ?, env = ?, concurrency = ?, version = version + 1, "
+    "memory_mb = ?, isolation = ?, env = ?, concurrency = ?, url_auth = ?, "
+    "version = version + 1, "
     "updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? AND version = ?";
 static const char SQL_FN_EXISTS[] = "SELECT version FROM functions WHERE id = ?";
 static const char SQL_FN_DELETE[] = "DELETE FROM functions WHERE id = ?";
@@ -68,11 +69,12 @@ static void fn_from_row(const struct db_row *r, struct function *f)
 	f->version = db_row_i64(r, 14);
 	f->created_at = dup_or_null(r->v[15]);
 	f->updated_at = dup_or_null(r->v[16]);
-	if (r->n > 17 && r->v[17] != NULL) {
-		f->code = xmalloc(r->len[17] + 1);
-		memcpy(f->code, r->v[17], r->len[17]);
-		f->code[r->len[17]] = '\0';
-		f->code_len = r->len[17];
+	f->url_auth = xstrdup(r->v[17] != NULL ? r->v[17] : "key");
+	if (r->n > 18 && r->v[18] != NULL) {
+		f->code = xmalloc(r->len[18] + 1);
+		memcpy(f->code, r->v[18], r->len[18]);
+		f->code[r->len[18]] = '\0';
+		f->code_len = r->len[18];
 	}
 }
 
@@ -98,16 +100,17 @@ static void fn_params(const struct function *f, struct db_param *p)
 	p[11] = DBP_STR(f->isolation);
 	p[12] = DBP_STR(f->env != NULL ? f->env : "{}");
 	p[13] = DBP_I64(f->concurrency);
+	p[14] = DBP_STR(f->url_auth != NULL ? f->url_auth : "key");
 }
 
 int db_fn_insert(struct db *db, const struct function *f, long long *id, struct err **e)
 {
-	struct db_param p[14];
+	struct db_param p[15];
 	struct err *e1 = NULL;
 	unsigned long long nid = 0;
 
 	fn_params(f, p);
-	if (db_exec(db, SQL_FN_INSERT, p, 14, NULL, &nid, &e1) < 0) {
+	if (db_exec(db, SQL_FN_INSERT, p, 15, NULL, &nid, &e1) < 0) {
 		if (e1->code == ERR_CONFLICT) {
 			err_free(&e1);
 			return err_set(e, ERR_CONFLICT,
@@ -195,16 +198,16 @@ static int one_i64(const struct db_row *r, void *arg)
 
 int db_fn_update(struct db *db, const struct function *f, long long version, struct err **e)
 {
-	struct db_param p[16];
+	struct db_param p[17];
 	struct err *e1 = NULL;
 	unsigned long long n = 0;
 	long long cur = 0;
 	int rc;
 
 	fn_params(f, p);
-	p[14] = DBP_I64(f->id);
-	p[15] = DBP_I64(version);
-	if (db_exec(db, SQL_FN_UPDATE, p, 16, &n, NULL, &e1) < 0) {
+	p[15] = DBP_I64(f->id);
+	p[16] = DBP_I64(version);
+	if (db_exec(db, SQL_FN_UPDATE, p, 17, &n, NULL, &e1) < 0) {
 		if (e1->code == ERR_CONFLICT) {
 			err_free(&e1);
 			return err_set(e, ERR_CONFLICT,
@@ -215,7 +218,7 @@ int db_fn_update(struct db *db, const struct function *f, long long version, str
 	}
 	if (n == 1)
 		return 0;
-	rc = db_query(db, SQL_FN_EXISTS, &p[14], 1, one_i64, &cur, e);
+	rc = db_query(db, SQL_FN_EXISTS, &p[15], 1, one_i64, &cur, e);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)

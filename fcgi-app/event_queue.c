@@ -72,8 +72,9 @@ int event_queue_process_token(long pid, char *out, size_t size)
 	p = strrchr(buf, ')');
 	if (p == NULL)
 		return -1;
-	/* after ")": state is field 3; starttime is field 22 */
-	for (int field = 3; field < 22 && p != NULL; field++)
+	/* each space after ")" starts the next field: state is field 3,
+	 * starttime field 22 */
+	for (int field = 3; field <= 22 && p != NULL; field++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
 		return -1;
@@ -123,7 +124,7 @@ void event_queue_notify(void)
 /* A claimed row must be settled even while the database restarts under
  * us: these retry until they work or we stop. */
 static void finish(struct db *db, long long id, const char *state, const char *status,
-		   const char *error)
+                   const char *error)
 {
 	struct err *e = NULL;
 
@@ -302,8 +303,8 @@ static int check_orphan(const struct aws_event *ev, void *arg)
 	}
 	if (now - q.orphans[i].seen < EVENT_QUEUE_ORPHAN_S)
 		return 0;
-	log_warnx("event %lld (%s): its claimer %s is gone; settling it", ev->id,
-		  ev->request_id, ev->claimed_by);
+	log_warnx("event %lld (%s): its claimer %s is gone; settling it", ev->id, ev->request_id,
+	          ev->claimed_by);
 	settle_orphan(w, ev);
 	q.orphans[i] = q.orphans[--q.norphans];
 	return 0;

@@ -18,10 +18,10 @@
 
 #include "err.h"
 
-#define EVENT_QUEUE_THREADS    2
-#define EVENT_QUEUE_IDLE_MS    500      /* poll interval while idle */
-#define EVENT_QUEUE_ORPHAN_S   10       /* a dead claimer's row waits this long */
-#define EVENT_QUEUE_KEEP_S     (7 * 86400) /* settled rows are purged after this */
+#define EVENT_QUEUE_THREADS  2
+#define EVENT_QUEUE_IDLE_MS  500         /* poll interval while idle */
+#define EVENT_QUEUE_ORPHAN_S 10          /* a dead claimer's row waits this long */
+#define EVENT_QUEUE_KEEP_S   (7 * 86400) /* settled rows are purged after this */
 
 /* Starts the dispatcher threads (needs app set up: config, journal). */
 int event_queue_start(struct err **e);

@@ -147,6 +147,7 @@ void function_free(struct function *f)
 	free(f->code);
 	free(f->code_format);
 	free(f->isolation);
+	free(f->url_auth);
 	free(f->env);
 	free(f->created_at);
 	free(f->updated_at);
@@ -357,6 +358,17 @@ static int parse_strings(const cJSON *root, struct function *f, struct err **e)
 		f->isolation = xstrdup(j->valuestring);
 		f->given |= FN_F_ISOLATION;
 	}
+	j = cJSON_GetObjectItemCaseSensitive(root, "url_auth");
+	if (j != NULL) {
+		if (want_string(j, "url_auth", e) < 0)
+			return -1;
+		if (strcmp(j->valuestring, "key") != 0 && strcmp(j->valuestring, "none") != 0)
+			return err_set(e, ERR_INVALID,
+			               "url_auth: must be 'key' (an API key is needed) or 'none' "
+			               "(public)");
+		f->url_auth = xstrdup(j->valuestring);
+		f->given |= FN_F_URL_AUTH;
+	}
 	return 0;
 }
 
@@ -414,6 +426,8 @@ static int apply_defaults(const cJSON *root, struct function *f, struct err **e)
 		f->memory_mb = 128;
 	if (f->isolation == NULL)
 		f->isolation = xstrdup("docker");
+	if (f->url_auth == NULL)
+		f->url_auth = xstrdup("key");
 	if (f->env == NULL)
 		f->env = xstrdup("{}");
 	f->version = 1;
@@ -535,6 +549,8 @@ int function_merge(struct function *f, struct function *upd, struct err **e)
 		MOVE(env);
 	if (upd->given & FN_F_CONCURRENCY)
 		f->concurrency = upd->concurrency;
+	if (upd->given & FN_F_URL_AUTH)
+		MOVE(url_auth);
 	f->given = upd->given;
 	return check_combination(f, e);
 }
@@ -564,6 +580,7 @@ cJSON *function_to_json(const struct function *f, int with_code)
 	cJSON_AddStringToObject(j, "isolation", f->isolation);
 	cJSON_AddItemToObject(j, "env", env != NULL ? env : cJSON_CreateObject());
 	cJSON_AddNumberToObject(j, "concurrency", (double)f->concurrency);
+	cJSON_AddStringToObject(j, "url_auth", f->url_auth != NULL ? f->url_auth : "key");
 	cJSON_AddStringToObject(j, "code_format", f->code_format);
 	cJSON_AddStringToObject(j, "code_sha256", f->code_sha256);
 	cJSON_AddNumberToObject(j, "code_size", (double)f->code_len);

@@ -34,6 +34,7 @@ enum fn_field {
 	FN_F_ISOLATION = 1 << 7,
 	FN_F_ENV = 1 << 8,
 	FN_F_CONCURRENCY = 1 << 9,
+	FN_F_URL_AUTH = 1 << 10,
 };
 
 struct function {
@@ -52,6 +53,7 @@ struct function {
 	char *isolation; /* "docker" | "gvisor" */
 	char *env;       /* compact JSON object text */
 	long long concurrency;
+	char *url_auth; /* function URL (/fn/name/...): "key" (default) | "none" (public) */
 	long long version;
 	char *created_at; /* ISO 8601, from the database */
 	char *updated_at;

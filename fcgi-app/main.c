@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "db.h"
 #include "db_core.h"
+#include "event_queue.h"
 #include "exec_client.h"
 #include "journal.h"
 #include "log.h"
@@ -214,6 +215,9 @@ static int serve_forever(void)
 	signal(SIGPIPE, SIG_IGN);
 	if (journal_start_writer(app->journal, &app->cfg, &e) < 0)
 		fatalx("%s", err_msg(e));
+	/* Event invocations queued in MariaDB run from here (event_queue.h). */
+	if (event_queue_start(&e) < 0)
+		fatalx("%s", err_msg(e));
 	workers = xcalloc((size_t)n, sizeof(*workers));
 	tids = xcalloc((size_t)n, sizeof(*tids));
 	for (int i = 0; i < n; i++) {
@@ -231,6 +235,7 @@ static int serve_forever(void)
 	shutdown(0, SHUT_RDWR);
 	for (int i = 0; i < n; i++)
 		pthread_join(tids[i], NULL);
+	event_queue_stop();
 	journal_close(app->journal, SHUTDOWN_FLUSH_MS);
 	app->journal = NULL;
 	free(workers);

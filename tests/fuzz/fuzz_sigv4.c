@@ -69,15 +69,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = p;
 	if (x.f[0] != NULL && x.f[1] != NULL) {
 		struct sigv4_request r = {
-			.method = x.f[0],
-			.uri = x.f[1],
-			.service = "service",
-			.body = body,
-			.body_len = body != NULL ? size - (size_t)(body - copy) : 0,
-			.now = 1440938160,
-			.header = hdr,
-			.header_ctx = &x,
-			.secret = secret,
+		    .method = x.f[0],
+		    .uri = x.f[1],
+		    .service = "service",
+		    .body = body,
+		    .body_len = body != NULL ? size - (size_t)(body - copy) : 0,
+		    .now = 1440938160,
+		    .header = hdr,
+		    .header_ctx = &x,
+		    .secret = secret,
 		};
 		sigv4_verify(&r, akid, &e);
 		err_free(&e);

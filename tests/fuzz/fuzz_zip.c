@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Small enough to keep each run fast, large enough for real packages. */
 	static const struct zip_limits lim = {
-		.max_zipped = ZIP_MAX_ZIPPED, .max_unzipped = 8u << 20, .max_entries = 1000};
+	    .max_zipped = ZIP_MAX_ZIPPED, .max_unzipped = 8u << 20, .max_entries = 1000};
 	struct state s = {0, 0, 0};
 	struct zip_sink sink = {s_begin, s_write, s_end, &s};
 	struct zip_stats st;

@@ -2,11 +2,13 @@
 documents them, zips (honest and hostile), the aws CLI and boto3 pointed at
 the test stack with the credentials scripts/admin-key.sh writes."""
 
+import atexit
 import base64
 import hashlib
 import io
 import json
 import os
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -109,6 +111,33 @@ def bomb_zip(size):
     return b.getvalue()
 
 
+def stored_zip_of_size(total):
+    """A valid zip of exactly `total` bytes: one stored entry of random
+    bytes (incompressible, so the size is what the archive weighs)."""
+    def build(n):
+        b = io.BytesIO()
+        with zipfile.ZipFile(b, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("blob.bin", os.urandom(n))
+        return b.getvalue()
+
+    overhead = len(build(0))
+    data = build(total - overhead)
+    assert len(data) == total, (len(data), total)
+    return data
+
+
+def crc_corrupt_zip():
+    """A zip whose directory is sound (Python's zipfile and the aws CLI
+    accept it) but whose data fails its CRC-32."""
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("lambda_function.py", PY_HANDLER)
+    data = bytearray(b.getvalue())
+    i = data.index(b"def lambda_handler")
+    data[i] ^= 0x20
+    return bytes(data)
+
+
 def sha256_b64(data):
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
@@ -118,11 +147,20 @@ def admin_key():
     return h.KEY
 
 
+_TMP = tempfile.mkdtemp(prefix="aws-tests-")
+atexit.register(shutil.rmtree, _TMP, True)
+
+
+def scratch_dir(prefix):
+    """A directory removed when the test exits."""
+    return tempfile.mkdtemp(prefix=prefix, dir=_TMP)
+
+
 def aws_env(key=None):
     """Environment for /usr/bin/aws: a private credentials file (profile
     lambda) holding `key` (default: the admin key)."""
     key = key or admin_key()
-    d = tempfile.mkdtemp(prefix="aws-cli-")
+    d = scratch_dir("aws-cli-")
     creds = os.path.join(d, "credentials")
     with open(creds, "w") as f:
         akid, secret = key.split(".", 1)

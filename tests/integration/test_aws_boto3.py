@@ -144,6 +144,24 @@ def _():
             ("InvalidParameterValueException", 400), "bad zip")
 
 
+@t.test("zip size cap 50 MB: 52428800 bytes accepted, 52428801 refused")
+def _():
+    for size, want in ((52428800, None), (52428801, ("RequestEntityTooLargeException", 413))):
+        name = h.unique_name("b3-size")
+        data = a.stored_zip_of_size(size)
+
+        def create():
+            c.create_function(FunctionName=name, Runtime="python3.12", Role=a.ROLE,
+                              Handler="lambda_function.lambda_handler",
+                              Code={"ZipFile": data})
+
+        h.check_eq(code_of(create), want or (None, None), f"{size} bytes")
+        if want is None:
+            r = c.get_function_configuration(FunctionName=name)
+            h.check_eq(r["CodeSize"], size, "CodeSize")
+            c.delete_function(FunctionName=name)
+
+
 @t.test("delete_function, then ResourceNotFoundException")
 def _():
     for name in (PY, NODE):

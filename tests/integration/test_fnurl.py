@@ -162,9 +162,11 @@ def _():
     h.check(b"boom" not in body, f"error details leaked: {body!r}")
     rid = hdrs.get("x-amzn-requestid")
     h.check(rid, "x-amzn-RequestId header")
-    st, _, rec = h.api("GET", f"/api/invocations/{rid}")
-    h.check(st == 200 and rec.get("source") == "url" and rec.get("status") == "error",
-            f"record of {rid}: {st} {rec!r}")
+    got = h.wait_until(lambda: (r := h.api("GET", f"/api/invocations/{rid}"))[0] == 200 and r,
+                       timeout=10)
+    h.check(got, f"no record of {rid}")
+    rec = got[2]
+    h.check(rec.get("source") == "url" and rec.get("status") == "error", f"record: {rec!r}")
 
 
 @t.test("key-protected URL: 401 without a key, 200 with Bearer or SigV4; key not passed on")
