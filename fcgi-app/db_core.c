@@ -538,7 +538,7 @@ int db_inv_insert(struct db *db, cJSON *const *recs, int n, struct err **e)
  * "? = 0 OR col = ?" would make MariaDB scan.  Without a cursor, id < 2^62. */
 #define INV_LIST(where)                                                                            \
 	"SELECT " INV_COLS " FROM invocations i WHERE " where "i.id < ? ORDER BY i.id DESC LIMIT " \
-	                                                      "?"
+	"?"
 static const char *const SQL_INV_LIST[3][2] = {
     /* [by: none, id, name][status given] */
     {INV_LIST(""), INV_LIST("i.status = ? AND ")},

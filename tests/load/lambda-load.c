@@ -32,9 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RESP_MAX   (8 * 1024 * 1024) /* a response bigger than this is an error */
-#define SPECS_MAX  64
-#define HEADER_MAX 65536
+#define RESP_MAX           (8 * 1024 * 1024) /* a response bigger than this is an error */
+#define SPECS_MAX          64
+#define HEADER_MAX         65536
 #define KEEPALIVE_REUSE_MS 2000 /* reconnect rather than reuse a connection idle this long */
 
 struct spec {
@@ -60,7 +60,7 @@ struct conn {
 	size_t req_len, req_off;
 	char *rbuf; /* response bytes read so far */
 	size_t r_len, r_cap;
-	double t0; /* when the request was first written (ms, monotonic) */
+	double t0;         /* when the request was first written (ms, monotonic) */
 	double idle_since; /* when the last answer was read (keep-alive reuse) */
 	int connecting;
 };

@@ -244,8 +244,10 @@ static void test_error_mapping(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),          cmocka_unit_test(test_append_lines_and_locks),
-	    cmocka_unit_test(test_record_mapping), cmocka_unit_test(test_utf8_clean),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_append_lines_and_locks),
+	    cmocka_unit_test(test_record_mapping),
+	    cmocka_unit_test(test_utf8_clean),
 	    cmocka_unit_test(test_error_mapping),
 	    cmocka_unit_test(test_short_write_leaves_no_torn_line),
 	};
