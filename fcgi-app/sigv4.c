@@ -370,7 +370,8 @@ int sigv4_canonical_query(const char *query, size_t len, struct buf *out, struct
 		n++;
 		i = j + 1;
 	}
-	qsort(pairs, n, sizeof(pairs[0]), qpair_cmp);
+	if (n > 1) /* also keeps cppcheck from reading the unused tail */
+		qsort(pairs, n, sizeof(pairs[0]), qpair_cmp);
 	for (i = 0; i < n; i++) {
 		if ((i > 0 && buf_append(out, "&", 1, e) < 0) ||
 		    buf_appendf(out, e, "%s=%s", pairs[i].key, pairs[i].val) < 0)

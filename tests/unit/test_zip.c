@@ -657,14 +657,16 @@ static void test_limit_pairs_aws(void **state)
 static void test_comment_and_empty(void **state)
 {
 	struct ent f = FILE_ENT("a", "x", 0);
-	unsigned char *zip;
+	unsigned char *zip, *grown;
 	size_t len;
 	struct zb z = {0};
 
 	(void)state;
 	zip = one_entry(&f, &len);
 	zip[len - 2] = 5;
-	zip = realloc(zip, len + 5);
+	grown = realloc(zip, len + 5);
+	assert_non_null(grown);
+	zip = grown;
 	memcpy(zip + len, "hello", 5);
 	assert_int_equal(walk(zip, len + 5, NULL, NULL, NULL), 0);
 	/* a comment length that does not match the bytes that follow */
