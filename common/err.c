@@ -26,7 +26,7 @@ static int err_vset(struct err **e, int code, int errnum, const char *fmt, va_li
 	return -1;
 }
 
-int err_set(struct err **e, int code, const char *fmt, ...)
+int err_set_(struct err **e, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -36,7 +36,7 @@ int err_set(struct err **e, int code, const char *fmt, ...)
 	return -1;
 }
 
-int err_setsys(struct err **e, int code, const char *fmt, ...)
+int err_setsys_(struct err **e, int code, const char *fmt, ...)
 {
 	int saved = errno;
 	va_list ap;
@@ -48,7 +48,7 @@ int err_setsys(struct err **e, int code, const char *fmt, ...)
 	return -1;
 }
 
-int err_wrap(struct err **e, const char *fmt, ...)
+int err_wrap_(struct err **e, const char *fmt, ...)
 {
 	char ctx[512];
 	char *msg;

@@ -34,15 +34,21 @@ struct err {
 /* Sets *e (if e is not NULL and *e is NULL) to a new error.  Returns -1 so
  * that callers can write `return err_set(e, ERR_INVALID, "...")`.  If *e is
  * already set it is kept: the first, most specific error wins. */
-int err_set(struct err **e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int err_set_(struct err **e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Like err_set, with ": <strerror(errno)>" appended. */
-int err_setsys(struct err **e, int code, const char *fmt, ...)
+int err_setsys_(struct err **e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Prepends context to an existing error: "<context>: <old message>".
  * Returns -1.  Does nothing if e or *e is NULL. */
-int err_wrap(struct err **e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int err_wrap_(struct err **e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The macros make the -1 visible at every call site, so that static analysers
+ * (scan-build) know that `return err_set(...)` never returns 0. */
+#define err_set(e, code, ...)    ({ err_set_((e), (code), __VA_ARGS__); -1; })
+#define err_setsys(e, code, ...) ({ err_setsys_((e), (code), __VA_ARGS__); -1; })
+#define err_wrap(e, ...)         ({ err_wrap_((e), __VA_ARGS__); -1; })
 
 /* Frees *e and sets it to NULL.  Safe on NULL. */
 void err_free(struct err **e);

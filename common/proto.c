@@ -147,7 +147,7 @@ static int read_all(int fd, void *p, size_t n, long long deadline, int first, st
 
 int proto_read(int fd, struct proto_hdr *h, char **payload, int timeout_ms, struct err **e)
 {
-	uint8_t raw[PROTO_HDR_SIZE];
+	uint8_t raw[PROTO_HDR_SIZE] = {0}; /* scan-build cannot see that err_set() returns -1 */
 	struct proto_hdr t;
 	_cleanup_free_ char *p = NULL;
 	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;

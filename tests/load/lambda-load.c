@@ -594,15 +594,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < o.conns; i++)
 		cs[i] = (struct conn){.fd = -1, .state = CONN_IDLE, .idx = -1};
 	run(&o, cs);
-	if (fclose(out) != 0) {
-		perror(o.out_file);
-		return 2;
-	}
 	for (int i = 0; i < o.conns; i++) {
 		conn_close(&cs[i]);
 		free(cs[i].rbuf);
 	}
 	free(cs);
+	if (fclose(out) != 0) {
+		perror(o.out_file);
+		return 2;
+	}
 	free(lat2xx);
 	return 0;
 }
