@@ -46,9 +46,21 @@ int err_wrap_(struct err **e, const char *fmt, ...) __attribute__((format(printf
 
 /* The macros make the -1 visible at every call site, so that static analysers
  * (scan-build) know that `return err_set(...)` never returns 0. */
-#define err_set(e, code, ...)    ({ err_set_((e), (code), __VA_ARGS__); -1; })
-#define err_setsys(e, code, ...) ({ err_setsys_((e), (code), __VA_ARGS__); -1; })
-#define err_wrap(e, ...)         ({ err_wrap_((e), __VA_ARGS__); -1; })
+#define err_set(e, code, ...)                                                                      \
+	({                                                                                         \
+		err_set_((e), (code), __VA_ARGS__);                                                \
+		-1;                                                                                \
+	})
+#define err_setsys(e, code, ...)                                                                   \
+	({                                                                                         \
+		err_setsys_((e), (code), __VA_ARGS__);                                             \
+		-1;                                                                                \
+	})
+#define err_wrap(e, ...)                                                                           \
+	({                                                                                         \
+		err_wrap_((e), __VA_ARGS__);                                                       \
+		-1;                                                                                \
+	})
 
 /* Frees *e and sets it to NULL.  Safe on NULL. */
 void err_free(struct err **e);
