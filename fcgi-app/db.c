@@ -3,6 +3,7 @@
  * db_invocations.c. */
 #include <config.h>
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,20 @@ static int db_error(struct err **e, unsigned int code, const char *msg)
 	return err_set(e, ERR_INTERNAL, "database error %u: %s", code, msg);
 }
 
+/* An idle connection has nothing to read: if its socket is readable or hung
+ * up, the server closed it (or sent a "connection killed" packet) while we
+ * were not looking.  One poll(2), no round trip. */
+static int conn_stale(MYSQL *m)
+{
+	struct pollfd pfd = {.fd = (int)mysql_get_socket(m), .events = POLLIN | POLLRDHUP};
+
+	if (pfd.fd < 0)
+		return 1;
+	if (poll(&pfd, 1, 0) < 0)
+		return 0;
+	return (pfd.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 static int db_connect(struct db *db, struct err **e)
 {
 	const struct config *c = db->cfg;
@@ -105,8 +120,15 @@ static int db_connect(struct db *db, struct err **e)
 	my_bool off = 0;
 	MYSQL *m;
 
-	if (db->conn != NULL)
-		return 0;
+	if (db->conn != NULL) {
+		if (!conn_stale(db->conn))
+			return 0;
+		/* The server went away while we were idle (restart, kill): start
+		 * afresh now, before a statement is sent into a dead socket and
+		 * fails in a way that cannot safely be retried (2013). */
+		log_info("database connection closed by the server while idle; reconnecting");
+		db_disconnect(db);
+	}
 	m = mysql_init(NULL);
 	if (m == NULL)
 		return err_set(e, ERR_INTERNAL, "mysql_init failed");
