@@ -10,6 +10,9 @@
 # the runtime images, their Dockerfile and bootstrap. Each image is also tagged :latest. When the
 # content tag already exists nothing is rebuilt. Concurrent callers serialise on a flock.
 # Prints the tags, one per line, on stdout (progress goes to stderr).
+# `build-images.sh --print-tags` builds nothing and prints `python TAG` and `node TAG`: the content
+# tags of this checkout, which scripts/stack.sh pins in lambda.conf (`:latest` is machine-wide,
+# shared by every checkout and stack on the machine).
 #
 # Environment: LAMBDA_IMAGE_CACHE (/var/cache/lambda), LAMBDA_DEBIAN_MIRROR, DOCKER (CLI path).
 set -euo pipefail
@@ -117,7 +120,23 @@ build_runtime() {
 	echo "lambda-$name:latest"
 }
 
+# Sets base_v, py_v and node_v: the content versions of this checkout's images.
+versions() {
+	py_boot=$repo/docker/runtimes/python/bootstrap.py
+	node_boot=$repo/docker/runtimes/node/bootstrap.js
+	base_v=$(hash_of "$repo/docker/images/rootfs.sh")
+	py_v=$( (echo "$base_v" && cat "$repo/docker/images/python/Dockerfile" "$py_boot") | hash_of)
+	node_v=$( (echo "$base_v" && cat "$repo/docker/images/node/Dockerfile" "$node_boot") | hash_of)
+}
+
 main() {
+	local base_v py_v node_v py_boot node_boot
+	if [ "${1:-}" = --print-tags ]; then
+		versions
+		echo "python lambda-python:$py_v"
+		echo "node lambda-node:$node_v"
+		return 0
+	fi
 	[ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, docker)"
 	need_packages debootstrap docker.io curl
 	mkdir -p "$cache" "$(dirname "$lock")"
@@ -125,12 +144,7 @@ main() {
 	flock 9
 	ensure_docker
 
-	local base_v py_v node_v py_boot node_boot
-	py_boot=$repo/docker/runtimes/python/bootstrap.py
-	node_boot=$repo/docker/runtimes/node/bootstrap.js
-	base_v=$(hash_of "$repo/docker/images/rootfs.sh")
-	py_v=$( (echo "$base_v" && cat "$repo/docker/images/python/Dockerfile" "$py_boot") | hash_of)
-	node_v=$( (echo "$base_v" && cat "$repo/docker/images/node/Dockerfile" "$node_boot") | hash_of)
+	versions
 
 	build_base "lambda-base:$base_v" "$base_v"
 	echo "lambda-base:$base_v"

@@ -71,6 +71,11 @@ write_conf() {
 		echo "api.db_password = $pw"
 		echo "api.journal_dir = $VAR/journal"
 		echo "executor.docker_socket = $DOCKER_SOCK"
+		# This checkout's content tags, not the machine-wide :latest that
+		# another checkout's build-images.sh may have moved.
+		"$SCRIPTS/build-images.sh" --print-tags | while read -r rt tag; do
+			echo "executor.image_$rt = $tag"
+		done
 	} | merge_local_conf >"$tmp"
 	if cmp -s "$tmp" "$CONF"; then
 		rm -f "$tmp"

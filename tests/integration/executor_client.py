@@ -291,10 +291,24 @@ def isolations():
     return [only] if only else ["docker", "gvisor"]
 
 
+_TAGS = {}
+
+
 def image_for(runtime):
-    if runtime == "python":
-        return os.environ.get("LAMBDA_IMAGE_PYTHON", "lambda-python:latest")
-    return os.environ.get("LAMBDA_IMAGE_NODE", "lambda-node:latest")
+    """This checkout's content tag for the runtime's image (scripts/build-images.sh
+    --print-tags), unless LAMBDA_IMAGE_PYTHON / LAMBDA_IMAGE_NODE say otherwise:
+    :latest is machine-wide and may be another checkout's."""
+    env = os.environ.get("LAMBDA_IMAGE_PYTHON" if runtime == "python" else "LAMBDA_IMAGE_NODE")
+    if env:
+        return env
+    if not _TAGS:
+        repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        out = subprocess.run([os.path.join(repo, "scripts", "build-images.sh"), "--print-tags"],
+                             check=True, capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            rt, tag = line.split()
+            _TAGS[rt] = tag
+    return _TAGS["python" if runtime == "python" else "node"]
 
 
 def require_stack(runtimes=("python",)):
