@@ -155,12 +155,31 @@ static int render_containers(struct buf *out, const cJSON *cs, struct err **e)
 	return 0;
 }
 
+/* One gauge family over the executor's "prewarmed" array: METRIC{runtime,isolation} = FIELD. */
+static int render_prewarmed(struct buf *out, const cJSON *pw, const char *metric, const char *help,
+                            const char *field, struct err **e)
+{
+	const cJSON *p;
+
+	if (family(out, metric, "gauge", help, e) < 0)
+		return -1;
+	cJSON_ArrayForEach(p, pw)
+	{
+		if (buf_appendf(out, e, "%s{runtime=\"", metric) < 0 ||
+		    prometheus_label_value(out, str(p, "runtime", ""), e) < 0 ||
+		    LIT(out, "\",isolation=\"", e) < 0 ||
+		    prometheus_label_value(out, str(p, "isolation", ""), e) < 0 ||
+		    buf_appendf(out, e, "\"} %.9g\n", num(p, field)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int render_pools(struct buf *out, const cJSON *pools, struct err **e)
 {
 	const cJSON *cs = cJSON_GetObjectItemCaseSensitive(pools, "containers");
 	const cJSON *pw = cJSON_GetObjectItemCaseSensitive(pools, "prewarmed");
 	const cJSON *lim = cJSON_GetObjectItemCaseSensitive(pools, "limits");
-	const cJSON *p;
 
 	if (family(out, "lambda_pool_containers", "gauge",
 	           "Containers the executor holds (warm, busy or pre-warmed).", e) < 0 ||
@@ -168,30 +187,12 @@ static int render_pools(struct buf *out, const cJSON *pools, struct err **e)
 		return -1;
 	if (render_containers(out, cs, e) < 0)
 		return -1;
-	if (family(out, "lambda_pool_prewarmed_idle", "gauge",
-	           "Idle pre-warmed containers per runtime and isolation.", e) < 0)
+	if (render_prewarmed(out, pw, "lambda_pool_prewarmed_idle",
+	                     "Idle pre-warmed containers per runtime and isolation.", "idle",
+	                     e) < 0 ||
+	    render_prewarmed(out, pw, "lambda_pool_prewarmed_target",
+	                     "Configured number of idle pre-warmed containers.", "target", e) < 0)
 		return -1;
-	cJSON_ArrayForEach(p, pw)
-	{
-		if (LIT(out, "lambda_pool_prewarmed_idle{runtime=\"", e) < 0 ||
-		    prometheus_label_value(out, str(p, "runtime", ""), e) < 0 ||
-		    LIT(out, "\",isolation=\"", e) < 0 ||
-		    prometheus_label_value(out, str(p, "isolation", ""), e) < 0 ||
-		    buf_appendf(out, e, "\"} %.9g\n", num(p, "idle")) < 0)
-			return -1;
-	}
-	if (family(out, "lambda_pool_prewarmed_target", "gauge",
-	           "Configured number of idle pre-warmed containers.", e) < 0)
-		return -1;
-	cJSON_ArrayForEach(p, pw)
-	{
-		if (LIT(out, "lambda_pool_prewarmed_target{runtime=\"", e) < 0 ||
-		    prometheus_label_value(out, str(p, "runtime", ""), e) < 0 ||
-		    LIT(out, "\",isolation=\"", e) < 0 ||
-		    prometheus_label_value(out, str(p, "isolation", ""), e) < 0 ||
-		    buf_appendf(out, e, "\"} %.9g\n", num(p, "target")) < 0)
-			return -1;
-	}
 	if (family(out, "lambda_pool_queued", "gauge", "Requests waiting for a container.", e) <
 	        0 ||
 	    buf_appendf(out, e, "lambda_pool_queued %.9g\n", num(pools, "queued")) < 0)
