@@ -462,14 +462,16 @@ int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
 }
 
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
-                 unsigned long long *affected, struct err **e)
+                 unsigned long long *affected, unsigned long long *insert_id, struct err **e)
 {
-	unsigned long long a = 0;
+	unsigned long long a = 0, id = 0;
 
-	if (run(db, sql, 0, p, np, NULL, NULL, &a, NULL, e) < 0)
+	if (run(db, sql, 0, p, np, NULL, NULL, &a, &id, e) < 0)
 		return -1;
 	if (affected != NULL)
 		*affected = a;
+	if (insert_id != NULL)
+		*insert_id = id;
 	return 0;
 }
 

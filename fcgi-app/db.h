@@ -66,7 +66,7 @@ int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
 /* Like db_exec for a statement built at run time (multi-row inserts): it is
  * prepared, run and closed, never cached. */
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
-                 unsigned long long *affected, struct err **e);
+                 unsigned long long *affected, unsigned long long *insert_id, struct err **e);
 
 /* Row helpers: column i as a number (0 when NULL or not a number). */
 long long db_row_i64(const struct db_row *row, int i);

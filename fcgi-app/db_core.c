@@ -467,16 +467,16 @@ static int insert_inv_chunk(struct db *db, cJSON *const *recs, int n, struct err
 	_cleanup_free_ char *sql = multi_insert_sql(INV_INSERT_HEAD, n, INV_NCOLS);
 	_cleanup_free_ struct db_param *p = xcalloc((size_t)n * INV_NCOLS, sizeof(*p));
 
-	unsigned long long affected = 0;
+	unsigned long long affected = 0, first_id = 0;
 	struct err *e2 = NULL;
 
 	for (int i = 0; i < n; i++)
 		inv_params(recs[i], p + (size_t)i * INV_NCOLS);
-	if (db_exec_once(db, sql, p, n * INV_NCOLS, &affected, e) < 0)
+	if (db_exec_once(db, sql, p, n * INV_NCOLS, &affected, &first_id, e) < 0)
 		return -1;
 	/* The metrics rollup (db_metrics.c) is derived data: a failure there
 	 * must not make the writer retry records that are safely stored. */
-	if (db_metrics_rollup_inserted(db, recs, n, affected, &e2) < 0) {
+	if (db_metrics_rollup_inserted(db, recs, n, affected, first_id, &e2) < 0) {
 		log_warnx("metrics rollup of %d records: %s", n, err_msg(e2));
 		err_free(&e2);
 	}
@@ -494,7 +494,7 @@ static int insert_logs_chunk(struct db *db, cJSON *const *recs, int n, struct er
 		p[3 * i + 1] = logs.type == DB_NULL ? DBP_STR("") : logs;
 		p[3 * i + 2] = jint(recs[i], "logs_truncated", 0);
 	}
-	return db_exec_once(db, sql, p, n * 3, NULL, e);
+	return db_exec_once(db, sql, p, n * 3, NULL, NULL, e);
 }
 
 static size_t logs_len(const cJSON *o)

@@ -223,7 +223,6 @@ int db_metrics_counters(struct db *db, db_metrics_counter_fn fn, void *arg, stru
 
 /* ------------------------------------------------------------ rollup */
 
-static const char SQL_LAST_INSERT_ID[] = "SELECT LAST_INSERT_ID()";
 static const char SQL_ID_OF_REQUEST[] = "SELECT id FROM invocations WHERE request_id = ?";
 static const char SQL_ROLLUP[] = "CALL rollup_invocations(?, ?)";
 
@@ -234,15 +233,16 @@ static int first_i64(const struct db_row *row, void *arg)
 }
 
 int db_metrics_rollup_inserted(struct db *db, cJSON *const *recs, int n,
-                               unsigned long long affected, struct err **e)
+                               unsigned long long affected, unsigned long long first_id,
+                               struct err **e)
 {
-	long long lid = 0, hi = 0;
+	/* The statement's own insert id, not a later SELECT LAST_INSERT_ID():
+	 * after a reconnect that would ask another connection. */
+	long long lid = (long long)first_id, hi = 0;
 	struct db_param p[2];
 
 	if (affected == 0)
 		return 0;
-	if (db_query(db, SQL_LAST_INSERT_ID, NULL, 0, first_i64, &lid, e) < 0)
-		return -1;
 	if (lid <= 0)
 		return err_set(e, ERR_INTERNAL, "rollup: no insert id for the batch just written");
 	if (affected == (unsigned long long)n) {

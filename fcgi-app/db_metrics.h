@@ -38,11 +38,12 @@ struct db_metrics_counter {
 typedef int (*db_metrics_counter_fn)(const struct db_metrics_counter *c, void *arg);
 int db_metrics_counters(struct db *db, db_metrics_counter_fn fn, void *arg, struct err **e);
 
-/* Rolls up the invocations that the multi-row INSERT IGNORE just run on
- * this connection inserted (recs: its n records, affected: its affected
- * rows) into invocation_rollup (schema/052).  Called by the record writer
- * (db_inv_insert) after each batch. */
+/* Rolls up the invocations that the multi-row INSERT IGNORE just run
+ * inserted (recs: its n records, affected: its affected rows, first_id: its
+ * insert id, the id of the first row it inserted) into invocation_rollup
+ * (schema/052).  Called by the record writer (db_inv_insert) after each batch. */
 int db_metrics_rollup_inserted(struct db *db, cJSON *const *recs, int n,
-                               unsigned long long affected, struct err **e);
+                               unsigned long long affected, unsigned long long first_id,
+                               struct err **e);
 
 #endif
