@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "conffile.h"
 #include "err.h"
 
 struct config {
@@ -47,15 +48,7 @@ int config_parse(struct config *c, const char *text, const char *dir, struct err
 void config_free(struct config *c);
 
 /* The table, for tests and --help: one entry per key. */
-enum config_type { CONF_STR, CONF_INT, CONF_LONG, CONF_LEVEL };
-struct config_entry {
-	const char *name;
-	enum config_type type;
-	size_t offset;
-	const char *def; /* default as text; NULL = derived from var_dir after parsing */
-	long long min, max;
-};
-extern const struct config_entry config_table[];
+extern const struct conf_entry config_table[];
 extern const size_t config_table_len;
 
 #endif

@@ -1,8 +1,5 @@
 #include <config.h>
 
-#include <errno.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +13,7 @@
 
 /* Every key the API knows.  Keys with a NULL default are derived from
  * var_dir once the file has been read (see fill_derived). */
-const struct config_entry config_table[] = {
+const struct conf_entry config_table[] = {
     {"var_dir", CONF_STR, OFF(var_dir), NULL, 0, 0},
     {"instance", CONF_STR, OFF(instance), NULL, 0, 0},
     {"log_level", CONF_LEVEL, OFF(log_level), "info", 0, 0},
@@ -46,89 +43,10 @@ const struct config_entry config_table[] = {
 };
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
 
-static const struct config_entry *find_entry(const char *name)
-{
-	for (size_t i = 0; i < config_table_len; i++)
-		if (strcmp(config_table[i].name, name) == 0)
-			return &config_table[i];
-	return NULL;
-}
-
-static int set_value(struct config *c, const struct config_entry *ce, const char *val,
-                     struct err **e)
-{
-	void *base = (char *)c + ce->offset; /* void *: the table knows the type */
-	char *end;
-	long long n;
-	int lvl;
-
-	switch (ce->type) {
-	case CONF_STR:
-		free(*(char **)base);
-		*(char **)base = xstrdup(val);
-		return 0;
-	case CONF_LEVEL:
-		lvl = log_level_parse(val);
-		if (lvl < 0)
-			return err_set(e, ERR_INVALID,
-			               "%s: expected error|warn|info|debug, got '%s'", ce->name,
-			               val);
-		*(int *)base = lvl;
-		return 0;
-	case CONF_INT:
-	case CONF_LONG:
-		errno = 0;
-		n = strtoll(val, &end, 10);
-		if (errno != 0 || end == val || *end != '\0')
-			return err_set(e, ERR_INVALID, "%s: expected an integer, got '%s'",
-			               ce->name, val);
-		if (n < ce->min || n > ce->max)
-			return err_set(e, ERR_INVALID, "%s: %lld is out of bounds [%lld, %lld]",
-			               ce->name, n, ce->min, ce->max);
-		if (ce->type == CONF_INT)
-			*(int *)base = (int)n;
-		else
-			*(long *)base = (long)n;
-		return 0;
-	}
-	return err_set(e, ERR_INTERNAL, "%s: bad table entry", ce->name);
-}
-
-static char *trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		*--end = '\0';
-	return s;
-}
-
-static int parse_line(struct config *c, char *line, int lineno, struct err **e)
-{
-	const struct config_entry *ce;
-	char *eq, *key, *val;
-
-	line = trim(line);
-	if (*line == '\0' || *line == '#')
-		return 0;
-	eq = strchr(line, '=');
-	if (eq == NULL)
-		return err_set(e, ERR_INVALID, "line %d: expected 'key = value'", lineno);
-	*eq = '\0';
-	key = trim(line);
-	val = trim(eq + 1);
-	if (strncmp(key, "executor.", 9) == 0)
-		return 0; /* the executor's own keys */
-	ce = find_entry(key);
-	if (ce == NULL)
-		return err_set(e, ERR_INVALID, "line %d: unknown key '%s'", lineno, key);
-	if (set_value(c, ce, val, e) < 0)
-		return err_wrap(e, "line %d", lineno);
-	return 0;
-}
+static const struct conf_table table = {
+    config_table, sizeof(config_table) / sizeof(config_table[0]),
+    "executor." /* the executor's own keys */
+};
 
 static void set_default_path(char **slot, const char *var_dir, const char *rel)
 {
@@ -159,30 +77,15 @@ static int fill_derived(struct config *c, const char *dir, struct err **e)
 int config_parse(struct config *c, const char *text, const char *dir, struct err **e)
 {
 	struct config t;
-	_cleanup_free_ char *copy = xstrdup(text);
-	char *line, *next;
-	int lineno = 0;
 
 	memset(&t, 0, sizeof(t));
-	for (size_t i = 0; i < config_table_len; i++)
-		if (config_table[i].def != NULL &&
-		    set_value(&t, &config_table[i], config_table[i].def, e) < 0)
-			goto fail;
-	for (line = copy; line != NULL; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		lineno++;
-		if (parse_line(&t, line, lineno, e) < 0)
-			goto fail;
+	if (conf_defaults(&table, &t, e) < 0 || conf_parse(&table, &t, text, e) < 0 ||
+	    fill_derived(&t, dir, e) < 0) {
+		config_free(&t);
+		return -1;
 	}
-	if (fill_derived(&t, dir, e) < 0)
-		goto fail;
 	*c = t;
 	return 0;
-fail:
-	config_free(&t);
-	return -1;
 }
 
 static char *dir_of(const char *path)
@@ -202,28 +105,15 @@ static char *dir_of(const char *path)
 
 int config_load(struct config *c, const char *path, struct err **e)
 {
-	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *dir = NULL;
-	size_t cap = 0;
-	ssize_t n;
 
 	if (path == NULL)
 		path = getenv("LAMBDA_CONF");
 	if (path == NULL)
 		return err_set(e, ERR_INVALID, "no configuration: give -c FILE or set LAMBDA_CONF");
-	f = fopen(path, "r");
-	if (f == NULL)
-		return err_setsys(e, ERR_IO, "%s", path);
-	n = getdelim(&text, &cap, '\0', f);
-	if (n < 0 && ferror(f))
-		return err_setsys(e, ERR_IO, "%s", path);
-	if (n < 0) {
-		free(text);
-		text = xstrdup("");
-	}
-	if ((size_t)(n < 0 ? 0 : n) != strlen(text))
-		return err_set(e, ERR_INVALID, "%s: contains a NUL byte", path);
+	if (conf_read_file(path, &text, e) < 0)
+		return -1;
 	dir = dir_of(path);
 	if (dir == NULL)
 		return err_setsys(e, ERR_IO, "%s", path);
@@ -234,12 +124,5 @@ int config_load(struct config *c, const char *path, struct err **e)
 
 void config_free(struct config *c)
 {
-	for (size_t i = 0; i < config_table_len; i++) {
-		if (config_table[i].type == CONF_STR) {
-			void *p = (char *)c + config_table[i].offset;
-			char **slot = p;
-			free(*slot);
-			*slot = NULL;
-		}
-	}
+	conf_free(&table, c);
 }

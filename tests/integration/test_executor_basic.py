@@ -81,7 +81,7 @@ def test_check_config(t, ex):
     with open(bad, "w") as f:
         f.write(open(ex.conf_path).read() + "executor.pids_limit = 15\n")
     p = subprocess.run([BINARY, "-t", "-c", bad], capture_output=True, text=True)
-    t.ok(p.returncode == 1 and "executor.pids_limit: 15 out of bounds [16, 65536]" in p.stderr,
+    t.ok(p.returncode == 1 and "executor.pids_limit: 15 is out of bounds [16, 65536]" in p.stderr,
          "-t: a value out of bounds is refused, naming key and bounds", p)
     with open(bad, "w") as f:
         f.write(open(ex.conf_path).read() + "executor.frobnicate = 1\n")

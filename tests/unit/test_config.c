@@ -101,13 +101,13 @@ static void test_table_sane(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < config_table_len; i++) {
-		const struct config_entry *ce = &config_table[i];
+		const struct conf_entry *ce = &config_table[i];
 		assert_non_null(ce->name);
 		if (ce->type == CONF_INT || ce->type == CONF_LONG) {
 			assert_non_null(ce->def);
 			assert_true(ce->min <= ce->max);
-			assert_true(strtoll(ce->def, NULL, 10) >= ce->min);
-			assert_true(strtoll(ce->def, NULL, 10) <= ce->max);
+			assert_true((double)strtoll(ce->def, NULL, 10) >= ce->min);
+			assert_true((double)strtoll(ce->def, NULL, 10) <= ce->max);
 		}
 		for (size_t j = i + 1; j < config_table_len; j++)
 			assert_string_not_equal(ce->name, config_table[j].name);

@@ -78,7 +78,7 @@ static void test_bad_values_and_keys(void **state)
 	(void)state;
 	xconfig_defaults(&c);
 	assert_int_equal(xconfig_set(&c, "executor.pids_limit", "12x", &e), -1);
-	assert_string_equal(e->msg, "executor.pids_limit: not an integer: '12x'");
+	assert_string_equal(e->msg, "executor.pids_limit: expected an integer, got '12x'");
 	err_free(&e);
 	assert_int_equal(xconfig_set(&c, "executor.cpus", "nan", &e), -1);
 	err_free(&e);
@@ -127,7 +127,7 @@ static void test_file(void **state)
 	path = write_tmp("var_dir = /v\nthis line has no equals sign\n");
 	xconfig_defaults(&c);
 	assert_int_equal(xconfig_load(&c, path, &e), -1);
-	assert_non_null(strstr(e->msg, ":2: expected 'key = value'"));
+	assert_non_null(strstr(e->msg, ": line 2: expected 'key = value'"));
 	err_free(&e);
 	xconfig_free(&c);
 	unlink(path);
