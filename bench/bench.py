@@ -5,7 +5,8 @@
 
 Sections: baseline (docker run --rm per call), bootstrap (cold start and warm round trip of the
 bootstraps through `docker run -i`, batching), memory (idle warm containers), platform (cold
-no-pool / pre-warmed / warm through a real stack), wrk (warm throughput through lighttpd).
+no-pool / pre-warmed / warm through a real executor), stack (cold no-pool calls and timeout
+enforcement over HTTP through the full stack), wrk (warm throughput through lighttpd).
 Every figure printed was measured in this run; ratios compare figures of this same run.
 """
 
@@ -24,7 +25,7 @@ sys.path.insert(0, HERE)
 import bootstrap_bench as bb  # noqa: E402
 
 bd = bb.bd
-SECTIONS = ["baseline", "bootstrap", "memory", "platform", "wrk"]
+SECTIONS = ["baseline", "bootstrap", "memory", "platform", "stack", "wrk"]
 LANGS = ["python", "node"]
 
 
@@ -155,6 +156,7 @@ def main():
     cfg.n_cold = 5 if cfg.quick else 20
     cfg.n_warm = 200 if cfg.quick else 2000
     cfg.n_mem = 2 if cfg.quick else 4
+    cfg.n_timeout = 2 if cfg.quick else 5
     cfg.seconds = 3 if cfg.quick else 10
     cfg.warmup = 2 if cfg.quick else 5
     only = [s for s in cfg.only.split(",") if s]

@@ -7,6 +7,9 @@ platform  A private lambda-executor (tests/integration/executor_client.py) drive
             warm          the same function again
           and warm throughput with 32 and 128 concurrent clients, batching on (batch_max 16)
           vs off (batch_max 1). This is the executor's share of a call (no HTTP, no MariaDB).
+stack     The full stack over HTTP (issue 3's targets): a cold call with no pool (a new function
+          each call, prewarm_min 0) against this run's `docker run --rm` baseline, and how long
+          past its 1 s limit a busy-looping function runs before the platform ends it.
 wrk       The full stack (lighttpd + lambda-api + executor + MariaDB) under var/bench/ on
           LAMBDA_BENCH_PORT (18089): warm latency with 1 client and throughput with 32 and 128
           wrk connections on a function's invoke endpoint, batching on vs off.
@@ -270,6 +273,104 @@ def _create(key, name, lang):
         "timeout_ms": 3000, "memory_mb": 128})
     if st not in (200, 201, 409):
         raise RuntimeError("create %s: %s %r" % (name, st, body))
+
+
+SPIN = {
+    "python": ("spin.py", "spin.handler", "def handler(event, context):\n    while True:\n"
+               "        pass\n"),
+    "node": ("spin.js", "spin.handler", "exports.handler = async () => { for (;;) {} };\n"),
+}
+
+
+def _create_code(key, name, lang, fname, handler, code, timeout_ms):
+    st, body = _http("POST", "/api/functions", key, {
+        "name": name, "runtime": RUNTIME[lang], "handler": handler, "code": code,
+        "timeout_ms": timeout_ms, "memory_mb": 128})
+    if st != 201:
+        raise RuntimeError("create %s: %s %r" % (name, st, body))
+
+
+def _timed_invoke(key, name, iso):
+    t0 = time.monotonic()
+    st, body = _http("POST", "/api/functions/%s/invoke?isolation=%s" % (name, iso), key,
+                     {"n": 1})
+    wall = (time.monotonic() - t0) * 1000.0
+    if st != 200 or not isinstance(body, dict):
+        raise RuntimeError("invoke %s: %s %r" % (name, st, body))
+    return wall, body
+
+
+def _stack_cold(key, lang, rt, n):
+    fname, handler, _, code = bb.CODE[lang]
+    walls, reasons = [], {}
+    for i in range(n):
+        name = "bench-cold-%s-%s-%d-%d" % (lang, rt, os.getpid(), i)
+        _create_code(key, name, lang, fname, handler, code, 3000)
+        try:
+            wall, body = _timed_invoke(key, name, ISOLATION[rt])
+            if body.get("status") != "success" or not body.get("cold"):
+                raise RuntimeError("cold call: %r" % body)
+            reasons[body.get("cold_reason")] = reasons.get(body.get("cold_reason"), 0) + 1
+            walls.append(wall)
+        finally:
+            _http("DELETE", "/api/functions/" + name, key)
+    return bb.stats(walls), reasons
+
+
+def _stack_timeout(key, lang, rt, n):
+    fname, handler, code = SPIN[lang]
+    name = "bench-spin-%s-%s-%d" % (lang, rt, os.getpid())
+    _create_code(key, name, lang, fname, handler, code, 1000)
+    over_run, over_wall = [], []
+    try:
+        for _ in range(n):
+            wall, body = _timed_invoke(key, name, ISOLATION[rt])
+            if body.get("status") != "timeout":
+                raise RuntimeError("spin call: %r" % body)
+            over_run.append(body["duration_ms"] - 1000.0)
+            # the wall time less what is not the function's time (cold start, queue)
+            over_wall.append(wall - (body.get("init_ms") or 0) - (body.get("queue_ms") or 0)
+                             - 1000.0)
+    finally:
+        _http("DELETE", "/api/functions/" + name, key)
+    return bb.stats(over_run), bb.stats(over_wall)
+
+
+def run_stack(rep, cfg, results):
+    rep.add("## Full stack: cold calls with no pool, and timeout enforcement (issue 3)")
+    rep.add()
+    rep.add("A stack under var/bench/ on 127.0.0.1:%d with executor.prewarm_min 0. cold: "
+            "`POST /api/functions/NAME/invoke` of a function created just before (%d calls, a new "
+            "function each), HTTP wall time, against this run's `docker run --rm` baseline "
+            "(targets: <= 1.2x). timeout: a function that spins forever with a 1 s limit (%d "
+            "calls); over limit = the recorded duration_ms less 1000, and the HTTP wall time "
+            "less init_ms, queue_ms and 1000 (targets: +300 ms runc, +600 ms runsc)."
+            % (PORT, cfg.n_cold, cfg.n_timeout))
+    rep.add()
+    rows = []
+    try:
+        imgs = bb.bd.build_images()
+        key = _stack("restart", {"executor.prewarm_min": 0,
+                                 "executor.image_python": imgs["lambda-python"],
+                                 "executor.image_node": imgs["lambda-node"]})
+        for lang in bb_langs():
+            for rt in cfg.runtimes:
+                c, reasons = _stack_cold(key, lang, rt, cfg.n_cold)
+                run, wall = _stack_timeout(key, lang, rt, cfg.n_timeout)
+                base = results.get(("baseline", lang, rt))
+                ratio = "%.2fx" % (c["p50"] / base["p50"]) if base else "-"
+                rows.append([lang, rt, ms(c["p50"]), ms(c["p99"]), ratio,
+                             ", ".join("%s %d" % kv for kv in sorted(reasons.items())),
+                             "+" + ms(run["p50"]), "+" + ms(run["max"]),
+                             "+" + ms(wall["p50"]), "+" + ms(wall["max"])])
+    finally:
+        try:
+            _stack("stop")
+        except subprocess.SubprocessError:
+            pass
+    rep.table(["runtime", "isolation", "cold p50 ms", "cold p99 ms", "cold / baseline p50",
+               "cold reasons", "timeout: run over limit p50", "max", "wall over limit p50",
+               "max"], rows)
 
 
 WRK_LUA = """

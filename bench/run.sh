@@ -1,10 +1,10 @@
 #!/bin/bash
-# bench/run.sh [--quick] [--only baseline,bootstrap,memory,platform,wrk]
+# bench/run.sh [--quick] [--only baseline,bootstrap,memory,platform,stack,wrk]
 #
 # Runs the benchmarks of issues 3 and 4 with one command and writes the report to
 # bench/results/<date>-<time>.md (the exact command is in the report). Builds or reuses the
 # runtime images (scripts/build-images.sh, which also makes sure dockerd answers). The platform
-# and wrk sections start their own stack under var/bench/ (port LAMBDA_BENCH_PORT, 18089).
+# stack and wrk sections start their own stack under var/bench/ (port LAMBDA_BENCH_PORT, 18089).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
