@@ -19,8 +19,7 @@ static const struct conf_entry *find(const struct conf_table *t, const char *nam
 	return NULL;
 }
 
-static int set_integer(const struct conf_entry *ce, void *field, const char *val,
-                       struct err **e)
+static int set_integer(const struct conf_entry *ce, void *field, const char *val, struct err **e)
 {
 	char *end = NULL;
 	long long n;
@@ -69,7 +68,8 @@ static int set_value(const struct conf_entry *ce, void *obj, const char *val, st
 		lvl = log_level_parse(val);
 		if (lvl < 0)
 			return err_set(e, ERR_INVALID,
-			               "%s: expected error|warn|info|debug, got '%s'", ce->name, val);
+			               "%s: expected error|warn|info|debug, got '%s'", ce->name,
+			               val);
 		*(int *)field = lvl;
 		return 0;
 	}
@@ -139,20 +139,24 @@ int conf_parse(const struct conf_table *t, void *obj, const char *text, struct e
 
 int conf_read_file(const char *path, char **text, struct err **e)
 {
-	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *buf = xmalloc(CONF_FILE_MAX + 1);
+	FILE *f; /* closed below, not by a cleanup attribute: cppcheck tracks fopen */
 	size_t n;
+	int rc = 0;
 
 	f = fopen(path, "re");
 	if (f == NULL)
 		return err_setsys(e, ERR_IO, "%s", path);
 	n = fread(buf, 1, CONF_FILE_MAX + 1, f);
 	if (ferror(f))
-		return err_setsys(e, ERR_IO, "%s", path);
-	if (n > CONF_FILE_MAX)
-		return err_set(e, ERR_INVALID, "%s: larger than %d bytes", path, CONF_FILE_MAX);
-	if (memchr(buf, '\0', n) != NULL)
-		return err_set(e, ERR_INVALID, "%s: contains a NUL byte", path);
+		rc = err_setsys(e, ERR_IO, "%s", path);
+	else if (n > CONF_FILE_MAX)
+		rc = err_set(e, ERR_INVALID, "%s: larger than %d bytes", path, CONF_FILE_MAX);
+	else if (memchr(buf, '\0', n) != NULL)
+		rc = err_set(e, ERR_INVALID, "%s: contains a NUL byte", path);
+	fclose(f);
+	if (rc < 0)
+		return -1;
 	buf[n] = '\0';
 	*text = xstrdup(buf);
 	return 0;
