@@ -34,8 +34,8 @@ struct conf_table {
 /* Largest configuration file read (a generated file of a few dozen lines). */
 #define CONF_FILE_MAX (1024 * 1024)
 
-/* Sets every row of obj that has a default (obj starts zeroed: strings NULL).  A default that does not
- * parse is a bug in the table: ERR_INTERNAL. */
+/* Sets every row of obj that has a default (obj starts zeroed: strings NULL).  A default that does
+ * not parse is a bug in the table: ERR_INTERNAL. */
 int conf_defaults(const struct conf_table *t, void *obj, struct err **e);
 /* Sets one key from its text; unknown key, bad value or out of bounds:
  * ERR_INVALID naming the key (and the bounds).  A foreign key: 0, untouched. */
