@@ -37,7 +37,8 @@ static const struct cfg_entry cfg_table[] = {
     {"executor.image_python", CFG_STR, F(image_python), "lambda-python:latest", 0, 0},
     {"executor.image_node", CFG_STR, F(image_node), "lambda-node:latest", 0, 0},
     {"executor.runtime_docker", CFG_STR, F(runtime_docker), "runc", 0, 0},
-    {"executor.runtime_gvisor", CFG_STR, F(runtime_gvisor), "runsc", 0, 0},
+    {"executor.runtime_gvisor", CFG_STR, F(runtime_gvisor), "runsc-lambda", 0, 0},
+    {"executor.seccomp_profile", CFG_STR, F(seccomp_profile), NULL, 0, 0},
     {"executor.cgroup_root", CFG_STR, F(cgroup_root), "/sys/fs/cgroup", 0, 0},
     {"executor.pids_limit", CFG_LONG, F(pids_limit), "128", 16, 65536},
     {"executor.tmp_size_mb", CFG_LONG, F(tmp_size_mb), "64", 1, 4096},
@@ -205,6 +206,8 @@ int xconfig_finish(struct xconfig *c, struct err **e)
 		c->executor_socket = xasprintf("%s/run/executor.sock", c->var_dir);
 	if (c->code_dir == NULL)
 		c->code_dir = xasprintf("%s/code", c->var_dir);
+	if (c->seccomp_profile == NULL)
+		c->seccomp_profile = xasprintf("%s/run/seccomp.json", c->var_dir);
 	return 0;
 }
 
@@ -217,4 +220,6 @@ void xconfig_free(struct xconfig *c)
 			*s = NULL;
 		}
 	}
+	free(c->seccomp_json);
+	c->seccomp_json = NULL;
 }

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pool.h"
 #include "proto_server.h"
+#include "seccomp.h"
 #include "xalloc.h"
 
 static volatile sig_atomic_t got_term;
@@ -62,6 +63,13 @@ static void load_config(struct xconfig *cfg, const char *path)
 	}
 	if (xconfig_load(cfg, path, &e) < 0 || xconfig_finish(cfg, &e) < 0) {
 		fprintf(stderr, "lambda-executor: %s\n", err_msg(e));
+		err_free(&e);
+		exit(1);
+	}
+	/* Read here, once: -t checks it too, and every container gets the same
+	 * profile without a file read per create. */
+	if (seccomp_profile_load(cfg->seccomp_profile, &cfg->seccomp_json, &e) < 0) {
+		fprintf(stderr, "lambda-executor: executor.seccomp_profile: %s\n", err_msg(e));
 		err_free(&e);
 		exit(1);
 	}
