@@ -104,6 +104,9 @@ static void setup_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* How often the heap's free pages go back to the kernel (xalloc_trim). */
+#define TRIM_INTERVAL_S 10
+
 /* The main loop: a 1 s tick for housekeeping; signals only set flags. */
 static void run_loop(const struct xconfig *cfg, int orphans_done)
 {
@@ -116,10 +119,13 @@ static void run_loop(const struct xconfig *cfg, int orphans_done)
 			;
 		if (got_term)
 			break;
+		ticks++;
 		if (!orphans_done)
 			orphans_done = cleanup_orphans() == 0;
 		pool_tick();
-		if (++ticks % cfg->sweep_interval_s == 0 && orphans_done &&
+		if (ticks % TRIM_INTERVAL_S == 0)
+			xalloc_trim();
+		if (ticks % cfg->sweep_interval_s == 0 && orphans_done &&
 		    pool_sweep_strays(&e) < 0) {
 			log_debug("sweep: %s", err_msg(e));
 			err_free(&e);
