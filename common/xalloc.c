@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef HAVE_MALLOC_H
+#include <malloc.h>
+#endif
 
 #include "xalloc.h"
 
@@ -76,4 +79,13 @@ char *xasprintf(const char *fmt, ...)
 	if (r < 0)
 		oom(0);
 	return p;
+}
+
+int xalloc_trim(void)
+{
+#if defined(HAVE_MALLOC_TRIM) && defined(HAVE_MALLOC_H)
+	return malloc_trim(0);
+#else
+	return 0;
+#endif
 }

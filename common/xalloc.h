@@ -12,5 +12,12 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Returns a newly allocated printf-formatted string; the caller frees it. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Returns free heap memory to the kernel (glibc's malloc_trim(0): free
+ * pages inside the arenas too, not only the top of the heap), so that a
+ * long-running daemon's RSS follows what it uses rather than its highest
+ * mark.  Costs a walk of the free lists: call it from housekeeping, every
+ * few seconds, not per request.  Returns 1 when memory was released, 0
+ * otherwise (and always 0 where malloc_trim does not exist). */
+int xalloc_trim(void);
 
 #endif

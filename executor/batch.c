@@ -139,6 +139,7 @@ int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct
 	    .nano_cpus = (long long)llround(cfg->cpus * 1e9),
 	    .pids_limit = cfg->pids_limit,
 	    .tmp_size_mb = cfg->tmp_size_mb,
+	    .seccomp_json = cfg->seccomp_json,
 	};
 	char early[4096];
 	size_t early_len = 0;

@@ -24,7 +24,8 @@ static const struct conf_entry cfg_rows[] = {
     {"executor.image_python", CONF_STR, F(image_python), "lambda-python:latest", 0, 0},
     {"executor.image_node", CONF_STR, F(image_node), "lambda-node:latest", 0, 0},
     {"executor.runtime_docker", CONF_STR, F(runtime_docker), "runc", 0, 0},
-    {"executor.runtime_gvisor", CONF_STR, F(runtime_gvisor), "runsc", 0, 0},
+    {"executor.runtime_gvisor", CONF_STR, F(runtime_gvisor), "runsc-lambda", 0, 0},
+    {"executor.seccomp_profile", CONF_STR, F(seccomp_profile), NULL, 0, 0},
     {"executor.cgroup_root", CONF_STR, F(cgroup_root), "/sys/fs/cgroup", 0, 0},
     {"executor.pids_limit", CONF_LONG, F(pids_limit), "128", 16, 65536},
     {"executor.tmp_size_mb", CONF_LONG, F(tmp_size_mb), "64", 1, 4096},
@@ -102,10 +103,14 @@ int xconfig_finish(struct xconfig *c, struct err **e)
 		c->executor_socket = xasprintf("%s/run/executor.sock", c->var_dir);
 	if (c->code_dir == NULL)
 		c->code_dir = xasprintf("%s/code", c->var_dir);
+	if (c->seccomp_profile == NULL)
+		c->seccomp_profile = xasprintf("%s/run/seccomp.json", c->var_dir);
 	return 0;
 }
 
 void xconfig_free(struct xconfig *c)
 {
 	conf_free(&cfg_table, c);
+	free(c->seccomp_json); /* read from the file, not a table row */
+	c->seccomp_json = NULL;
 }

@@ -19,8 +19,9 @@ struct xconfig {
 	char *image_python;
 	char *image_node;
 	char *runtime_docker;
-	char *runtime_gvisor;
-	char *cgroup_root; /* cgroup v1 mount point for memory/cpu figures */
+	char *runtime_gvisor;  /* runsc-lambda: runsc with --oci-seccomp (scripts/deps.sh) */
+	char *seccomp_profile; /* default <var_dir>/run/seccomp.json (scripts/seccomp.sh) */
+	char *cgroup_root;     /* cgroup v1 mount point for memory/cpu figures */
 	long pids_limit;
 	long tmp_size_mb;
 	long log_cap_bytes;
@@ -45,6 +46,9 @@ struct xconfig {
 	long shutdown_grace_ms; /* how long in-flight calls may finish on SIGTERM */
 	long sweep_interval_s;  /* how often containers with our label that we do not know are
 	                           removed */
+	/* not a key: the content of seccomp_profile, set by seccomp_profile_load
+	 * at start; freed by xconfig_free */
+	char *seccomp_json;
 };
 
 /* Fills c with the defaults (strings allocated; release with xconfig_free). */

@@ -84,6 +84,11 @@ cJSON *docker_create_body(const struct docker_spec *s)
 	cJSON_AddItemToArray(arr, cJSON_CreateString("ALL"));
 	arr = cJSON_AddArrayToObject(host, "SecurityOpt");
 	cJSON_AddItemToArray(arr, cJSON_CreateString("no-new-privileges"));
+	if (s->seccomp_json != NULL) {
+		opt = xasprintf("seccomp=%s", s->seccomp_json);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(opt));
+		free(opt);
+	}
 	if (s->code_dir != NULL) {
 		opt = xasprintf("%s:/var/task:ro", s->code_dir);
 		arr = cJSON_AddArrayToObject(host, "Binds");

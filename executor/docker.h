@@ -29,6 +29,7 @@ struct docker_spec {
 	long long nano_cpus;
 	long pids_limit;
 	long tmp_size_mb;
+	const char *seccomp_json; /* SecurityOpt "seccomp=<json>"; NULL: Docker's default */
 };
 
 struct docker_state {

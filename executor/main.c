@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pool.h"
 #include "proto_server.h"
+#include "seccomp.h"
 #include "xalloc.h"
 
 static volatile sig_atomic_t got_term;
@@ -65,6 +66,13 @@ static void load_config(struct xconfig *cfg, const char *path)
 		err_free(&e);
 		exit(1);
 	}
+	/* Read here, once: -t checks it too, and every container gets the same
+	 * profile without a file read per create. */
+	if (seccomp_profile_load(cfg->seccomp_profile, &cfg->seccomp_json, &e) < 0) {
+		fprintf(stderr, "lambda-executor: executor.seccomp_profile: %s\n", err_msg(e));
+		err_free(&e);
+		exit(1);
+	}
 }
 
 /* Orphans of an earlier run of this instance (SIGKILL, crash): removed
@@ -96,6 +104,9 @@ static void setup_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* How often the heap's free pages go back to the kernel (xalloc_trim). */
+#define TRIM_INTERVAL_S 10
+
 /* The main loop: a 1 s tick for housekeeping; signals only set flags. */
 static void run_loop(const struct xconfig *cfg, int orphans_done)
 {
@@ -108,10 +119,13 @@ static void run_loop(const struct xconfig *cfg, int orphans_done)
 			;
 		if (got_term)
 			break;
+		ticks++;
 		if (!orphans_done)
 			orphans_done = cleanup_orphans() == 0;
 		pool_tick();
-		if (++ticks % cfg->sweep_interval_s == 0 && orphans_done &&
+		if (ticks % TRIM_INTERVAL_S == 0)
+			xalloc_trim();
+		if (ticks % cfg->sweep_interval_s == 0 && orphans_done &&
 		    pool_sweep_strays(&e) < 0) {
 			log_debug("sweep: %s", err_msg(e));
 			err_free(&e);

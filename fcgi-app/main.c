@@ -2,8 +2,9 @@
  * the listen socket it passes as fd 0.  api.threads threads each accept and
  * serve requests with their own FCGX_Request, MariaDB connection and
  * executor connection; a writer thread moves invocation records from the
- * journal into MariaDB.  Main only waits for SIGTERM/SIGINT (sigwait), then
- * stops accepting, lets requests finish and flushes the journal. */
+ * journal into MariaDB.  Main waits for SIGTERM/SIGINT (sigtimedwait, with a
+ * 1 s tick for housekeeping), then stops accepting, lets requests finish and
+ * flushes the journal. */
 #include <config.h>
 
 #include <errno.h>
@@ -186,6 +187,28 @@ static void replay_at_start(void)
 	db_free(db);
 }
 
+/* How often the heap's free pages go back to the kernel (xalloc_trim). */
+#define TRIM_INTERVAL_S 10
+
+/* Main's loop: waits for TERM or INT (set, blocked in every thread) with a
+ * 1 s tick for housekeeping; SIGHUP is ignored.  Returns the signal. */
+static int wait_for_term(const sigset_t *set)
+{
+	const struct timespec tick = {1, 0};
+	long ticks = 0;
+
+	for (;;) {
+		int sig = sigtimedwait(set, NULL, &tick);
+
+		if (sig == SIGTERM || sig == SIGINT)
+			return sig;
+		if (sig < 0 && errno != EAGAIN && errno != EINTR)
+			return SIGTERM; /* cannot happen with a valid set: stop cleanly */
+		if (sig < 0 && errno == EAGAIN && ++ticks % TRIM_INTERVAL_S == 0)
+			xalloc_trim();
+	}
+}
+
 static int serve_forever(void)
 {
 	struct worker *workers;
@@ -226,10 +249,7 @@ static int serve_forever(void)
 			fatal("pthread_create");
 	}
 	log_info("serving with %d threads", n);
-	do {
-		if (sigwait(&set, &sig) != 0)
-			break;
-	} while (sig == SIGHUP);
+	sig = wait_for_term(&set);
 	log_info("signal %d: finishing requests in flight", sig);
 	FCGX_ShutdownPending();
 	shutdown(0, SHUT_RDWR);

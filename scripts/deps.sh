@@ -3,7 +3,9 @@
 # Debian 12 machine, idempotently (a fast path skips apt when all is there):
 #  - Debian packages (build, run, test, analysis);
 #  - Debian 13's runsc (systrap platform) next to bookworm's, both
-#    registered as Docker runtimes in /etc/docker/daemon.json;
+#    registered as Docker runtimes in /etc/docker/daemon.json, and
+#    `runsc-lambda` (systrap, --oci-seccomp) for the platform's gVisor
+#    containers;
 #  - the npm packages of package.json (dashboard assets, browser tests).
 # Safe to run concurrently: apt and daemon.json work under a machine lock.
 set -euo pipefail
@@ -88,8 +90,13 @@ fetch_runsc_systrap() {
 }
 
 # Registers `runsc` (trixie's systrap binary, or bookworm's as a fallback)
-# and `runsc-ptrace` (bookworm's) in daemon.json, merged with what is there.
-# A running dockerd reloads runtimes on SIGHUP.
+# and `runsc-ptrace` (bookworm's) in daemon.json, merged with what is there,
+# and the platform's own `runsc-lambda` (the same binary as `runsc`, with
+# --oci-seccomp so that gVisor applies the container's seccomp profile
+# inside the sandbox; without it runsc ignores the profile). The machine's
+# `runsc` keeps Docker's behaviour for anyone's `docker run --runtime runsc`.
+# A running dockerd reloads runtimes on SIGHUP (running containers are not
+# touched); it is sent only when the file changed.
 register_runtimes() {
 	local runsc=$1 cur new pid
 	mkdir -p "$(dirname "$DAEMON_JSON")"
@@ -101,13 +108,14 @@ register_runtimes() {
 	new=$(jq -S --arg s "$runsc" --arg p "$RUNSC_PTRACE" '
 		.runtimes.runsc = {path: $s, runtimeArgs: ["--network=none"]}
 		| .runtimes["runsc-ptrace"] = {path: $p, runtimeArgs: ["--network=none"]}
+		| .runtimes["runsc-lambda"] = {path: $s, runtimeArgs: ["--network=none", "--oci-seccomp"]}
 		' <<<"$cur")
 	if [[ $new == "$cur" ]]; then
 		return 0
 	fi
 	printf '%s\n' "$new" >"$DAEMON_JSON.new"
 	mv -f "$DAEMON_JSON.new" "$DAEMON_JSON"
-	log "updated $DAEMON_JSON (runtimes runsc=$runsc, runsc-ptrace=$RUNSC_PTRACE)"
+	log "updated $DAEMON_JSON (runtimes runsc=$runsc, runsc-ptrace=$RUNSC_PTRACE, runsc-lambda=$runsc --oci-seccomp)"
 	for pid in $(pidof dockerd || true); do
 		log "dockerd ($pid) is running: SIGHUP to reload its runtimes"
 		kill -HUP "$pid"

@@ -56,6 +56,9 @@ write_conf() {
 	mkdir -p "$VAR/tmp"
 	pw=$(conf_get api.db_password)
 	[[ -n $pw ]] || pw=$(new_password)
+	# The function containers' seccomp profile, from this checkout's
+	# docker/seccomp/allow.txt (rewritten only when it changed).
+	"$SCRIPTS/seccomp.sh" "$RUN/seccomp.json"
 	tmp=$(mktemp "$VAR/.lambda.conf.XXXXXX")
 	chmod 0600 "$tmp"
 	{
@@ -71,6 +74,7 @@ write_conf() {
 		echo "api.db_password = $pw"
 		echo "api.journal_dir = $VAR/journal"
 		echo "executor.docker_socket = $DOCKER_SOCK"
+		echo "executor.seccomp_profile = $RUN/seccomp.json"
 		# This checkout's content tags, not the machine-wide :latest that
 		# another checkout's build-images.sh may have moved.
 		"$SCRIPTS/build-images.sh" --print-tags | while read -r rt tag; do

@@ -159,6 +159,9 @@ class Executor:
             os.makedirs(os.path.join(self.var, d))
         os.chmod(os.path.join(self.var, "code"), 0o755)
         self.instance = hashlib.sha256(self.var.encode()).hexdigest()[:12]
+        # the function containers' seccomp profile, as stack.sh writes it
+        subprocess.run([os.path.join(harness.REPO, "scripts", "seccomp.sh"),
+                        os.path.join(self.var, "run", "seccomp.json")], check=True)
         self.conf_path = os.path.join(self.var, "lambda.conf")
         self.socket = os.path.join(self.var, "run", "executor.sock")
         base = {
@@ -320,8 +323,8 @@ def require_stack(runtimes=("python",)):
     for rt in runtimes:
         if not image_exists(image_for(rt)):
             skip_all("image %s missing (scripts/build-images.sh builds it)" % image_for(rt))
-    if "gvisor" in isolations() and not runtime_registered("runsc"):
-        skip_all("runtime runsc is not registered with dockerd (scripts/dockerd.sh does it)")
+    if "gvisor" in isolations() and not runtime_registered("runsc-lambda"):
+        skip_all("runtime runsc-lambda is not registered with dockerd (scripts/deps.sh does it)")
 
 
 def wait_for(cond, timeout=20, step=0.1):

@@ -132,13 +132,13 @@ t.ok(wait_until(lambda: len(api.get(f"/api/invocations?function={py['id']}").jso
 # gVisor when registered
 info = h.subprocess.run(["curl", "-s", "--unix-socket", "/var/run/docker.sock",
                          "http://localhost/v1.41/info"], capture_output=True, text=True).stdout
-if "runsc" in info:
+if "runsc-lambda" in info:
     r = api.post(f"/api/functions/{js['id']}/invoke?isolation=gvisor", {"x": 1, "y": 1},
                  timeout=120)
     t.ok(r.json and r.json["status"] == "success" and r.json["isolation"] == "gvisor"
          and r.json["result"]["sum"] == 2, "gvisor: runs under runsc", r)
 else:
-    t.ok(True, "gvisor: runsc not registered in dockerd # SKIP")
+    t.ok(True, "gvisor: runsc-lambda not registered in dockerd # SKIP")
 
 # the executor dies mid-call
 sleeper = create("sleep", runtime="python", timeout=10,

@@ -87,6 +87,23 @@ def test_check_config(t, ex):
         f.write(open(ex.conf_path).read() + "executor.frobnicate = 1\n")
     p = subprocess.run([BINARY, "-t", "-c", bad], capture_output=True, text=True)
     t.ok(p.returncode == 1 and "unknown key 'executor.frobnicate'" in p.stderr, "-t: unknown key refused", p)
+    # the seccomp profile is read and checked by -t as at start
+    missing = os.path.join(ex.var, "run", "no-such-profile.json")
+    with open(bad, "w") as f:
+        f.write(open(ex.conf_path).read() + "executor.seccomp_profile = %s\n" % missing)
+    p = subprocess.run([BINARY, "-t", "-c", bad], capture_output=True, text=True)
+    t.ok(p.returncode == 1 and
+         "executor.seccomp_profile: %s: No such file or directory" % missing in p.stderr,
+         "-t: a missing seccomp profile is refused, naming key and file", p)
+    allow_all = os.path.join(ex.var, "run", "allow-all.json")
+    with open(allow_all, "w") as f:
+        f.write('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": '
+                '[{"names": ["ptrace"], "action": "SCMP_ACT_ERRNO"}]}')
+    with open(bad, "w") as f:
+        f.write(open(ex.conf_path).read() + "executor.seccomp_profile = %s\n" % allow_all)
+    p = subprocess.run([BINARY, "-t", "-c", bad], capture_output=True, text=True)
+    t.ok(p.returncode == 1 and "defaultAction SCMP_ACT_ALLOW" in p.stderr,
+         "-t: a profile that allows by default is refused", p)
 
 
 def test_protocol(t, ex):

@@ -34,6 +34,7 @@ static void test_create_body_limits(void **state)
 	    .nano_cpus = 500000000,
 	    .pids_limit = 128,
 	    .tmp_size_mb = 64,
+	    .seccomp_json = "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}",
 	};
 	cJSON *b = docker_create_body(&s);
 	const cJSON *h = get(b, "HostConfig"), *l = get(b, "Labels"), *u;
@@ -61,8 +62,12 @@ static void test_create_body_limits(void **state)
 	assert_string_equal(get(get(h, "Tmpfs"), "/tmp")->valuestring,
 	                    "rw,nosuid,nodev,noexec,size=64m");
 	assert_string_equal(cJSON_GetArrayItem(get(h, "CapDrop"), 0)->valuestring, "ALL");
+	assert_int_equal(cJSON_GetArraySize(get(h, "SecurityOpt")), 2);
 	assert_string_equal(cJSON_GetArrayItem(get(h, "SecurityOpt"), 0)->valuestring,
 	                    "no-new-privileges");
+	/* the profile's content, not a path: the Engine API reads no file */
+	assert_string_equal(cJSON_GetArrayItem(get(h, "SecurityOpt"), 1)->valuestring,
+	                    "seccomp={\"defaultAction\":\"SCMP_ACT_ERRNO\"}");
 	assert_string_equal(cJSON_GetArrayItem(get(h, "Binds"), 0)->valuestring,
 	                    "/var/x/code/ff:/var/task:ro");
 	assert_string_equal(get(get(h, "LogConfig"), "Type")->valuestring, "none");
@@ -85,6 +90,8 @@ static void test_generic_has_no_bind(void **state)
 
 	(void)state;
 	assert_null(cJSON_GetObjectItemCaseSensitive(get(b, "HostConfig"), "Binds"));
+	/* no profile given: no seccomp= option (Docker's default applies) */
+	assert_int_equal(cJSON_GetArraySize(get(get(b, "HostConfig"), "SecurityOpt")), 1);
 	assert_string_equal(get(get(b, "Labels"), "lambda.function")->valuestring, "0");
 	cJSON_Delete(b);
 }

@@ -24,7 +24,8 @@ static void test_defaults(void **state)
 	assert_string_equal(c.image_python, "lambda-python:latest");
 	assert_string_equal(c.image_node, "lambda-node:latest");
 	assert_string_equal(c.runtime_docker, "runc");
-	assert_string_equal(c.runtime_gvisor, "runsc");
+	assert_string_equal(c.runtime_gvisor, "runsc-lambda");
+	assert_null(c.seccomp_profile);
 	assert_int_equal(c.pids_limit, 128);
 	assert_int_equal(c.log_cap_bytes, 1048576);
 	assert_int_equal(c.result_cap_bytes, 6291456);
@@ -120,6 +121,7 @@ static void test_file(void **state)
 	assert_true(c.cpus > 0.49 && c.cpus < 0.51);
 	assert_string_equal(c.executor_socket, "/srv/lambda/var/run/executor.sock");
 	assert_string_equal(c.code_dir, "/srv/lambda/var/code");
+	assert_string_equal(c.seccomp_profile, "/srv/lambda/var/run/seccomp.json");
 	xconfig_free(&c);
 	unlink(path);
 	free(path);
