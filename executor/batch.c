@@ -1,11 +1,9 @@
 #include <config.h>
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -14,111 +12,17 @@
 #include "docker.h"
 #include "log.h"
 #include "pool.h"
+#include "taskdir.h"
 #include "xalloc.h"
 
-#define BATCH_MAX_ITEMS  256
-#define CODE_MAX_ENTRIES 1000
-#define RETRY_MIN_MS     50 /* an item is retried only with at least this much time left */
-#define ATTEMPTS_MAX     3
+#define BATCH_MAX_ITEMS 256
+#define RETRY_MIN_MS    50 /* an item is retried only with at least this much time left */
+#define ATTEMPTS_MAX    3
 
 size_t batch_frame_max(const struct xconfig *cfg)
 {
 	/* a result at the cap plus logs at the cap, JSON-escaped (\u00XX: x6) */
 	return (size_t)cfg->result_cap_bytes + 6 * (size_t)cfg->log_cap_bytes + 65536;
-}
-
-/* ------------------------------------------------------------------ */
-/* Code for pre-warmed containers                                      */
-/* ------------------------------------------------------------------ */
-
-char *batch_base64(const unsigned char *p, size_t n)
-{
-	static const char tbl[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-		*o++ = tbl[v >> 18];
-		*o++ = tbl[(v >> 12) & 63];
-		*o++ = tbl[(v >> 6) & 63];
-		*o++ = tbl[v & 63];
-	}
-	if (i < n) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
-		*o++ = tbl[v >> 18];
-		*o++ = tbl[(v >> 12) & 63];
-		*o++ = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-/* Walks dir; with files != NULL also adds {"path","data"} objects. */
-static int walk_code(const char *root, const char *rel, cJSON *files, long long *total,
-                     int *entries, long long max)
-{
-	_cleanup_free_ char *dir = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
-	_cleanup_closedir_ DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		_cleanup_free_ char *r = NULL, *full = NULL;
-		struct stat st;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (++*entries > CODE_MAX_ENTRIES)
-			return -1;
-		r = rel[0] ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
-		full = xasprintf("%s/%s", root, r);
-		if (lstat(full, &st) < 0)
-			return -1;
-		if (S_ISDIR(st.st_mode)) {
-			if (walk_code(root, r, files, total, entries, max) < 0)
-				return -1;
-			continue;
-		}
-		if (!S_ISREG(st.st_mode))
-			continue;
-		*total += st.st_size;
-		if (*total > max)
-			return -1;
-		if (files != NULL) {
-			_cleanup_fclose_ FILE *f = fopen(full, "rbe");
-			_cleanup_free_ unsigned char *data = xmalloc((size_t)st.st_size + 1);
-			_cleanup_free_ char *b64 = NULL;
-			cJSON *o;
-			if (f == NULL ||
-			    fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
-				return -1;
-			b64 = batch_base64(data, (size_t)st.st_size);
-			o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "path", r);
-			cJSON_AddStringToObject(o, "data", b64);
-			cJSON_AddItemToArray(files, o);
-		}
-	}
-	return 0;
-}
-
-long long batch_code_size(const char *dir)
-{
-	long long total = 0;
-	int entries = 0;
-
-	if (walk_code(dir, "", NULL, &total, &entries, 1LL << 40) < 0)
-		return -1;
-	return total;
-}
-
-int batch_code_fits(const struct call *c, const struct xconfig *cfg)
-{
-	return c->code_bytes >= 0 && c->code_bytes <= cfg->prewarm_code_max_bytes;
 }
 
 /* ------------------------------------------------------------------ */
@@ -134,7 +38,8 @@ int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct
 	    .instance = cfg->instance,
 	    .function_id = call != NULL ? call->fn.id : 0,
 	    .version = call != NULL ? call->fn.version : 0,
-	    .code_dir = call != NULL ? call->fn.code_dir : NULL,
+	    /* generic: its own empty directory, filled when a call claims it */
+	    .code_dir = call != NULL ? call->fn.code_dir : c->task_dir,
 	    .memory_bytes = (long long)c->memory_mb * 1024 * 1024,
 	    .nano_cpus = (long long)llround(cfg->cpus * 1e9),
 	    .pids_limit = cfg->pids_limit,
@@ -143,6 +48,7 @@ int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct
 	};
 	char early[4096];
 	size_t early_len = 0;
+	struct err *e2 = NULL;
 	char *id;
 	int fd;
 
@@ -161,6 +67,12 @@ int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct
 	c->has_chan = 1;
 	if (docker_start(id, e) < 0)
 		return err_wrap(e, "starting %s", c->short_id);
+	/* the cgroup exists once started; without it (cgroup v2, another
+	 * driver) deaths are told apart by the exit status alone */
+	if (oomwatch_arm(&c->oom, cfg->cgroup_root, id, &e2) < 0) {
+		log_debug("container %s: %s", c->short_id, err_msg(e2));
+		err_free(&e2);
+	}
 	return 0;
 }
 
@@ -279,6 +191,7 @@ static void item_result(struct run *r, struct call *it, cJSON *f)
 	const cJSON *ok = cJSON_GetObjectItemCaseSensitive(f, "ok");
 	const cJSON *lg = cJSON_GetObjectItemCaseSensitive(f, "logs");
 	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(f, "duration_ms");
+	const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(f, "cpu_ms");
 	int trunc;
 	char *logs =
 	    item_logs(it, cJSON_IsString(lg) ? lg->valuestring : NULL,
@@ -324,7 +237,14 @@ static void item_result(struct run *r, struct call *it, cJSON *f)
 	cJSON_AddBoolToObject(res, "logs_truncated", trunc);
 	cJSON_AddNumberToObject(res, "duration_ms", round(duration * 1000) / 1000);
 	cJSON_AddNullToObject(res, "max_memory_bytes");
-	cJSON_AddNullToObject(res, "cpu_ms");
+	/* In a batch the cgroup's figure covers every item: the bootstrap's own
+	 * measure is used when it has one (Python, whose items run one at a
+	 * time; Node runs them concurrently and sends none).  Alone, the
+	 * cgroup's figure replaces it after the batch (run_items). */
+	if (r->n > 1 && cJSON_IsNumber(cpu) && cpu->valuedouble >= 0)
+		cJSON_AddNumberToObject(res, "cpu_ms", round(cpu->valuedouble * 1000) / 1000);
+	else
+		cJSON_AddNullToObject(res, "cpu_ms");
 	cJSON_AddNumberToObject(res, "response_bytes", (double)rbytes);
 	call_fill_common(it, res, r->c->short_id);
 	free(logs);
@@ -342,6 +262,7 @@ static int death_cause(struct run *r, const char **status, const char **type, ch
 {
 	struct docker_state st = {0};
 	struct err *e = NULL;
+	int oom;
 
 	for (int i = 0; i < 100; i++) { /* the engine records the exit a moment later */
 		if (docker_inspect(r->c->id, &st, &e) < 0) {
@@ -354,10 +275,14 @@ static int death_cause(struct run *r, const char **status, const char **type, ch
 		usleep(20000);
 	}
 	*type = "Runtime.ExitError";
-	/* A memory-limit kill sets OOMKilled with exit 137 under runc; under
-	 * runsc OOMKilled is sometimes missing (measured), so exit 137 counts as
-	 * OOM too.  An outside SIGKILL is therefore reported as oom as well. */
-	if (st.oom_killed || st.exit_code == 137) {
+	/* The cgroup's own count of OOM kills decides (oomwatch.h): under runsc
+	 * State.OOMKilled was seen missing and exit 137 is also what any outside
+	 * SIGKILL gives.  Without it (no cgroup v1), the old rule: OOMKilled or
+	 * exit 137 is oom, so an outside SIGKILL then reads as oom too. */
+	oom = oomwatch_verdict(&r->c->oom, 1000);
+	if (oom < 0)
+		oom = st.oom_killed || st.exit_code == 137;
+	if (oom) {
 		*status = "oom";
 		*type = "Runtime.OutOfMemory";
 		snprintf(msg, msg_size, "Runtime exited with error: out of memory (limit %ld MB)",
@@ -394,7 +319,9 @@ static void start_failed(struct run *r, struct err *e)
 	log_warnx("%s", e->msg);
 }
 
-/* The init frame: the code by path (bind mount) or inline (generic). */
+/* The init frame: the code is at /var/task, bind-mounted read-only (the
+ * function's code_dir, or a pre-warmed container's own directory that its
+ * code was just copied into). */
 static cJSON *init_frame(struct run *r)
 {
 	const struct call *lead = r->items[0];
@@ -404,18 +331,7 @@ static cJSON *init_frame(struct run *r)
 	cJSON_AddItemToObject(init, "function", cJSON_Duplicate(lead->function, 1));
 	cJSON_AddNumberToObject(init, "log_cap_bytes", (double)r->cfg->log_cap_bytes);
 	cJSON_AddNumberToObject(init, "result_cap_bytes", (double)r->cfg->result_cap_bytes);
-	if (r->c->generic) {
-		cJSON *files = cJSON_AddArrayToObject(init, "files");
-		long long total = 0;
-		int entries = 0;
-		if (walk_code(lead->fn.code_dir, "", files, &total, &entries,
-		              r->cfg->prewarm_code_max_bytes) < 0) {
-			cJSON_Delete(init);
-			return NULL;
-		}
-	} else {
-		cJSON_AddStringToObject(init, "code_path", "/var/task");
-	}
+	cJSON_AddStringToObject(init, "code_path", "/var/task");
 	return init;
 }
 
@@ -468,12 +384,16 @@ static int start_and_init(struct run *r)
 		return -1;
 	}
 	set_state_locked(c, CTR_LOADING);
-	init = init_frame(r);
-	if (init == NULL) {
+	/* A pre-warmed container's directory is empty until now; the
+	 * container holds no other function's code, ever (one claim). */
+	if (c->generic && taskdir_copy(r->items[0]->fn.code_dir, c->task_dir, &e) < 0) {
+		log_warnx("container %s: %s", c->short_id, err_msg(e));
+		err_free(&e);
 		fail_all(r, "internal", "Runtime.CodeUnavailable",
 		         "the function's code cannot be read");
 		return -1;
 	}
+	init = init_frame(r);
 	/* Starting the container and loading the code are not the function's
 	 * time (as on AWS, init has its own limit): the items' deadlines move
 	 * by what it took, once it is done. */
@@ -561,6 +481,7 @@ static void run_items(struct run *r)
 
 	set_state_locked(c, CTR_BUSY);
 	pool_cgroup_sample(c, &peak, &r->cpu0, 1);
+	oomwatch_mark(&c->oom);
 	if (chan_send_json(&c->ch, frame, &e) < 0) {
 		err_free(&e);
 		r->healthy = 0; /* the open items are retried */

@@ -19,22 +19,14 @@ struct xconfig;
 void batch_lead(struct call *lead, struct ctr *c, const struct xconfig *cfg);
 
 /* Creates, attaches and starts c (CREATING, without the lock).  call: the
- * function whose code_dir is bind-mounted, or NULL for a generic container. */
+ * function whose code_dir is bind-mounted, or NULL for a generic container
+ * (its c->task_dir is bind-mounted).  Arms c->oom when it can. */
 int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct call *call,
                           struct err **e);
 /* Sends ping and waits for pong (bootstrap ready). */
 int batch_ping(struct ctr *c, long long deadline, struct err **e);
 
-/* Total size of the regular files under dir (recursively), or -1 when it
- * cannot be read or holds more than 1000 entries. */
-long long batch_code_size(const char *dir);
-/* Whether c's code may travel in an init frame (pre-warmed containers). */
-int batch_code_fits(const struct call *c, const struct xconfig *cfg);
-
 /* The largest container frame held in memory. */
 size_t batch_frame_max(const struct xconfig *cfg);
-
-/* Base64 of n bytes; caller frees. */
-char *batch_base64(const unsigned char *p, size_t n);
 
 #endif

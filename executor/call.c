@@ -112,7 +112,6 @@ struct call *call_new(cJSON *req, const struct xconfig *cfg, struct err **e)
 		pthread_cond_init(&c->cv, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	c->code_bytes = -1;
 	logcap_init(&c->stderr_cap, (size_t)cfg->log_cap_bytes);
 	c->batch_size = 1;
 	if (!cJSON_IsObject(req)) {

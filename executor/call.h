@@ -58,7 +58,6 @@ struct call {
 	struct ctr *ctr; /* for CALL_LEAD */
 	int queued;      /* on a queue now */
 	int attempts;
-	long long code_bytes; /* size of code_dir, -1 if unknown or too many files */
 
 	/* outcome */
 	int cold;

@@ -34,8 +34,6 @@ static const struct conf_entry cfg_rows[] = {
     {"executor.cpus", CONF_DOUBLE, F(cpus), "1", 0.01, 64},
     {"executor.prewarm_min", CONF_LONG, F(prewarm_min), "1", 0, 64},
     {"executor.prewarm_memory_mb", CONF_LONG, F(prewarm_memory_mb), "128", 32, 10240},
-    {"executor.prewarm_code_max_bytes", CONF_LONG, F(prewarm_code_max_bytes), "4194304", 0,
-     8388608},
     {"executor.keepalive_s", CONF_LONG, F(keepalive_s), "600", 1, 86400},
     {"executor.max_containers", CONF_LONG, F(max_containers), "64", 1, 4096},
     {"executor.max_memory_mb", CONF_LONG, F(max_memory_mb), "16384", 32, 1048576},

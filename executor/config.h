@@ -30,7 +30,6 @@ struct xconfig {
 	long prewarm_min;       /* generic containers kept idle per (runtime, isolation) */
 	long prewarm_memory_mb; /* memory limit of generic containers (functions of this size use
 	                           them) */
-	long prewarm_code_max_bytes; /* larger code goes to a fresh container with a bind mount */
 	long keepalive_s;
 	long max_containers;
 	long max_memory_mb;

@@ -16,12 +16,14 @@
 #include "docker.h"
 #include "log.h"
 #include "pool.h"
+#include "taskdir.h"
 #include "xalloc.h"
 
 /* A removal waiting for the reaper thread. */
 struct reap {
 	struct reap *next;
-	char *id;
+	char *id;       /* the container, or NULL (it was never created) */
+	char *task_dir; /* its pre-warm directory, removed after it, or NULL */
 };
 
 static struct {
@@ -41,6 +43,7 @@ static struct {
 	int prewarming;                                       /* a pre-warm start is running */
 	long long prewarm_backoff_until[RT_COUNT][ISO_COUNT]; /* after a failed start */
 	long long calls_total;
+	unsigned long task_seq; /* names of pre-warm directories */
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER,
        .reap_cv = PTHREAD_COND_INITIALIZER,
        .quiet_cv = PTHREAD_COND_INITIALIZER};
@@ -80,11 +83,14 @@ static const unsigned allowed[CTR_NSTATES] = {
 };
 #undef B
 
-static void reap_push(const char *id)
+/* Queues the removal of container id (may be NULL) and then of task_dir
+ * (consumed, may be NULL). */
+static void reap_push(const char *id, char *task_dir)
 {
 	struct reap *r = xcalloc(1, sizeof(*r));
 
-	r->id = xstrdup(id);
+	r->id = id != NULL ? xstrdup(id) : NULL;
+	r->task_dir = task_dir;
 	if (P.reap_tail != NULL)
 		P.reap_tail->next = r;
 	else
@@ -126,8 +132,9 @@ int pool_ctr_set_state(struct ctr *c, enum ctr_state s)
 			chan_close(&c->ch);
 			c->has_chan = 0;
 		}
-		if (c->id != NULL)
-			reap_push(c->id);
+		oomwatch_close(&c->oom);
+		if (c->id != NULL || c->task_dir != NULL)
+			reap_push(c->id, TAKE_PTR(c->task_dir));
 	}
 	if (s == CTR_IDLE)
 		c->last_used_ms = mono_ms_f();
@@ -150,6 +157,7 @@ static struct ctr *ctr_new(struct fnpool *fp, int runtime, int isolation, long m
 	c->memory_mb = memory_mb;
 	c->created_ms = c->last_used_ms = mono_ms_f();
 	c->cpu_ns = c->mem_bytes = -1;
+	oomwatch_init(&c->oom);
 	c->next = P.ctrs;
 	P.ctrs = c;
 	P.nlive++;
@@ -165,6 +173,8 @@ static void ctr_free(struct ctr *c)
 {
 	if (c->has_chan)
 		chan_close(&c->ch);
+	oomwatch_close(&c->oom);
+	free(c->task_dir);
 	free(c->id);
 	free(c);
 }
@@ -412,7 +422,7 @@ static struct ctr *acquire(struct fnpool *fp, struct call *call)
 	if (!may_scale(fp))
 		return NULL;
 	c = find_generic(fp->runtime, fp->isolation, call->fn.memory_mb);
-	if (c != NULL && batch_code_fits(call, P.cfg)) {
+	if (c != NULL) {
 		call->cold = 1;
 		call->cold_reason = "prewarmed";
 		c->fp = fp;
@@ -629,11 +639,17 @@ static void *reaper_main(void *arg)
 		if (P.reap_head == NULL)
 			P.reap_tail = NULL;
 		pool_unlock();
-		if (docker_remove(r->id, &e) < 0) {
+		if (r->id != NULL && docker_remove(r->id, &e) < 0) {
 			log_warnx("removing %.12s: %s", r->id, err_msg(e));
 			err_free(&e);
 		}
+		/* after the container: its mount of the directory is gone */
+		if (r->task_dir != NULL && taskdir_remove(r->task_dir, &e) < 0) {
+			log_warnx("%s", err_msg(e));
+			err_free(&e);
+		}
 		free(r->id);
+		free(r->task_dir);
 		free(r);
 		pool_lock();
 		P.reaping--;
@@ -654,7 +670,7 @@ static void *prewarm_main(void *arg)
 {
 	struct ctr *c = arg;
 	struct err *e = NULL;
-	int ok = batch_start_container(c, P.cfg, NULL, &e) == 0 &&
+	int ok = c->task_dir != NULL && batch_start_container(c, P.cfg, NULL, &e) == 0 &&
 	         batch_ping(c, mono_ms() + P.cfg->start_timeout_ms, &e) == 0;
 
 	pool_lock();
@@ -681,6 +697,7 @@ static void *prewarm_main(void *arg)
 static void prewarm_step(void)
 {
 	int have[RT_COUNT][ISO_COUNT] = {{0}};
+	struct err *e = NULL;
 
 	if (P.cfg->prewarm_min == 0 || P.prewarming || P.shutting)
 		return;
@@ -698,6 +715,14 @@ static void prewarm_step(void)
 			if (make_room(P.cfg->prewarm_memory_mb, 0) < 0)
 				return;
 			c = ctr_new(NULL, rt, iso, P.cfg->prewarm_memory_mb);
+			c->task_dir = taskdir_create(P.cfg->var_dir, ++P.task_seq, &e);
+			if (c->task_dir == NULL) {
+				log_warnx("pre-warming: %s", err_msg(e));
+				err_free(&e);
+				P.prewarm_backoff_until[rt][iso] = mono_ms() + 30000;
+				pool_ctr_set_state(c, CTR_DEAD);
+				return;
+			}
 			P.prewarming = 1;
 			if (pthread_create(&t, NULL, prewarm_main, c) != 0) {
 				P.prewarming = 0;
@@ -933,7 +958,7 @@ int pool_sweep_strays(struct err **e)
 	busy = creating_unnamed() || P.shutting;
 	for (size_t i = 0; i < n; i++) {
 		if (!busy && !known_id(ids[i])) {
-			reap_push(ids[i]);
+			reap_push(ids[i], NULL);
 			removed++;
 		}
 		free(ids[i]);
@@ -950,6 +975,9 @@ int pool_init(const struct xconfig *cfg, struct err **e)
 	pthread_t t;
 
 	P.cfg = cfg;
+	/* pre-warm directories of a previous run: its containers are orphans */
+	if (taskdir_sweep(cfg->var_dir, e) < 0)
+		return -1;
 	if (pthread_create(&t, NULL, reaper_main, NULL) != 0)
 		return err_setsys(e, ERR_INTERNAL, "pthread_create");
 	pthread_detach(t);
@@ -997,6 +1025,9 @@ void pool_shutdown(long grace_ms)
 	pool_unlock();
 	/* whatever is left (busy past the grace, being created): by label */
 	if (pool_remove_orphans(&e) < 0) {
+		log_warnx("final cleanup: %s", err_msg(e));
+		err_free(&e);
+	} else if (taskdir_sweep(P.cfg->var_dir, &e) < 0) {
 		log_warnx("final cleanup: %s", err_msg(e));
 		err_free(&e);
 	}

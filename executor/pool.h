@@ -14,6 +14,7 @@
 #include "call.h"
 #include "chan.h"
 #include "err.h"
+#include "oomwatch.h"
 
 struct xconfig;
 
@@ -38,7 +39,8 @@ struct ctr {
 	int runtime, isolation;
 	long memory_mb;
 	struct fnpool *fp; /* NULL: generic pre-warmed container */
-	int generic;       /* started generic (code comes in the init frame) */
+	int generic;       /* started generic: its code is copied into task_dir when claimed */
+	char *task_dir;    /* generic: host dir bind-mounted at /var/task:ro, NULL otherwise */
 	int inited;        /* code loaded */
 	double created_ms, last_used_ms;
 	long calls;
@@ -46,6 +48,7 @@ struct ctr {
 	long long mem_bytes;
 	int has_chan;
 	struct chan ch;
+	struct oomwatch oom; /* armed once started (cgroup v1) */
 };
 
 /* Calls of one function version on one isolation share a pool. */

@@ -75,7 +75,6 @@ static int handle_invoke(const char *payload, size_t len, char **reply)
 	}
 	c->arrive_ms = mono_ms_f();
 	c->deadline_ms = (long long)c->arrive_ms + c->fn.timeout_ms;
-	c->code_bytes = batch_code_size(c->fn.code_dir);
 	pool_invoke(c);
 	if (c->result != NULL) {
 		*reply = print_free(c->result);

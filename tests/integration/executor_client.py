@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -286,6 +287,33 @@ class Executor:
         finally:
             if client is None:
                 c.close()
+
+
+def pools(ex):
+    """The executor's POOLS reply."""
+    c = ex.client()
+    try:
+        return c.request("POOLS", {})[1]
+    finally:
+        c.close()
+
+
+def concurrent(ex, fn, events, iso, gap=0.02):
+    """Invokes fn once per event, each from its own thread, gap seconds apart;
+    returns the replies in the order of events."""
+    out = [None] * len(events)
+
+    def go(i):
+        out[i] = ex.invoke(fn, events[i], iso)
+    ths = []
+    for i in range(len(events)):
+        th = threading.Thread(target=go, args=(i,))
+        th.start()
+        ths.append(th)
+        time.sleep(gap)
+    for th in ths:
+        th.join(120)
+    return out
 
 
 def isolations():

@@ -6,8 +6,8 @@ failing item, a timeout inside a batch."""
 import threading
 import time
 
-from executor_client import (Executor, Tap, container_gone, image_exists, image_for, isolations,
-                             require_stack, wait_for)
+from executor_client import (Executor, Tap, concurrent, container_gone, image_exists, image_for,
+                             isolations, pools, require_stack, wait_for)
 
 ECHO = ("import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n"
         "    while event.get('spin'):\n        pass\n"
@@ -17,32 +17,8 @@ TENANT = ("import os\ndef handler(event, context):\n    seen = os.path.exists('/
           "    open('/tmp/secret', 'w').write('mine')\n    return {'seen': seen, 'env': os.environ.get('SECRET')}\n")
 
 
-def pools(ex):
-    c = ex.client()
-    try:
-        return c.request("POOLS", {})[1]
-    finally:
-        c.close()
-
-
 def of_function(ex, fid):
     return [c for c in pools(ex)["containers"] if c["function_id"] == fid]
-
-
-def concurrent(ex, fn, events, iso, gap=0.02):
-    out = [None] * len(events)
-
-    def go(i):
-        out[i] = ex.invoke(fn, events[i], iso)
-    ths = []
-    for i in range(len(events)):
-        th = threading.Thread(target=go, args=(i,))
-        th.start()
-        ths.append(th)
-        time.sleep(gap)
-    for th in ths:
-        th.join(120)
-    return out
 
 
 def test_prewarmed(t, iso):

@@ -111,9 +111,8 @@ def write_usr():
     open('/usr/bin/escaped', 'w').write('x')
 
 def write_task():
-    # the code directory, bind-mounted read-only (a container taken from the
-    # pre-warmed pool gets its copy in its own /tmp instead: then /var/task
-    # does not exist and cannot be created on the read-only root)
+    # the code directory, bind-mounted read-only (also in a container taken
+    # from the pre-warmed pool: its own host directory, filled on the claim)
     open('/var/task/escaped', 'w').write('x')
 
 def tcp_host_stack(port):

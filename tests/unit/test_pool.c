@@ -40,6 +40,7 @@ static int teardown(void **state)
 		struct reap *r = P.reap_head;
 		P.reap_head = r->next;
 		free(r->id);
+		free(r->task_dir);
 		free(r);
 	}
 	P.reap_tail = NULL;
@@ -59,7 +60,6 @@ static struct call *mkcall(long id, int version, long memory_mb)
 	c->fn.timeout_ms = 1000;
 	c->isolation = ISO_DOCKER;
 	c->request_id = "r";
-	c->code_bytes = 10;
 	{
 		pthread_condattr_t ca;
 		pthread_condattr_init(&ca);
@@ -227,6 +227,7 @@ static void test_prewarmed_generic(void **state)
 	struct ctr *g = ctr_new(NULL, RT_PYTHON, ISO_DOCKER, 128), *got;
 
 	(void)state;
+	g->task_dir = xstrdup("/nonexistent/prewarm/1");
 	assert_int_equal(pool_ctr_set_state(g, CTR_IDLE), 0);
 	got = acquire(fbig, big); /* memory differs: not the generic one */
 	assert_ptr_not_equal(got, g);
@@ -236,6 +237,12 @@ static void test_prewarmed_generic(void **state)
 	assert_int_equal(g->state, CTR_LOADING);
 	assert_string_equal(a->cold_reason, "prewarmed");
 	assert_int_equal(fp->nlive, 1);
+	/* its directory goes with it, after the container (never created here) */
+	assert_int_equal(pool_ctr_set_state(g, CTR_DEAD), 0);
+	assert_non_null(P.reap_tail);
+	assert_null(P.reap_tail->id);
+	assert_string_equal(P.reap_tail->task_dir, "/nonexistent/prewarm/1");
+	assert_null(g->task_dir);
 	call_free(a);
 	call_free(big);
 }
