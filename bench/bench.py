@@ -5,7 +5,8 @@
 
 Sections: baseline (docker run --rm per call), bootstrap (cold start and warm round trip of the
 bootstraps through `docker run -i`, batching), memory (idle warm containers), platform (cold
-no-pool / pre-warmed / warm through a real stack), wrk (warm throughput through lighttpd).
+no-pool / pre-warmed / warm through a real stack), wrk (warm throughput through lighttpd),
+apiget (authenticated GET /api/functions/NAME through lighttpd, API-key cache off vs on).
 Every figure printed was measured in this run; ratios compare figures of this same run.
 """
 
@@ -24,7 +25,7 @@ sys.path.insert(0, HERE)
 import bootstrap_bench as bb  # noqa: E402
 
 bd = bb.bd
-SECTIONS = ["baseline", "bootstrap", "memory", "platform", "wrk"]
+SECTIONS = ["baseline", "bootstrap", "memory", "platform", "wrk", "apiget"]
 LANGS = ["python", "node"]
 
 
