@@ -53,6 +53,7 @@ static const struct cfg_entry cfg_table[] = {
     {"executor.queue_max", CFG_LONG, F(queue_max), "256", 0, 100000},
     {"executor.batch_max", CFG_LONG, F(batch_max), "16", 1, 256},
     {"executor.batch_wait_ms", CFG_LONG, F(batch_wait_ms), "0", 0, 1000},
+    {"executor.max_starting", CFG_LONG, F(max_starting), "4", 1, 64},
     {"executor.start_timeout_ms", CFG_LONG, F(start_timeout_ms), "30000", 1000, 300000},
     {"executor.init_timeout_ms", CFG_LONG, F(init_timeout_ms), "10000", 100, 600000},
     {"executor.memory_min_mb", CFG_LONG, F(memory_min_mb), "32", 16, 1048576},
