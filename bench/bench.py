@@ -6,7 +6,8 @@
 Sections: baseline (docker run --rm per call), bootstrap (cold start and warm round trip of the
 bootstraps through `docker run -i`, batching), memory (idle warm containers), platform (cold
 no-pool / pre-warmed / warm through a real executor), stack (cold no-pool calls and timeout
-enforcement over HTTP through the full stack), wrk (warm throughput through lighttpd).
+enforcement over HTTP through the full stack), wrk (warm throughput through lighttpd),
+apiget (authenticated GET /api/functions/NAME through lighttpd, API-key cache off vs on).
 Every figure printed was measured in this run; ratios compare figures of this same run.
 """
 
@@ -25,7 +26,7 @@ sys.path.insert(0, HERE)
 import bootstrap_bench as bb  # noqa: E402
 
 bd = bb.bd
-SECTIONS = ["baseline", "bootstrap", "memory", "platform", "stack", "wrk"]
+SECTIONS = ["baseline", "bootstrap", "memory", "platform", "stack", "wrk", "apiget"]
 LANGS = ["python", "node"]
 
 

@@ -245,12 +245,24 @@ def _stack(action, extra_conf=None):
         with open(os.path.join(BENCH_VAR, "lambda.local.conf"), "w") as f:
             for k, v in extra_conf.items():
                 f.write("%s = %s\n" % (k, v))
-    subprocess.run([os.path.join(REPO, "scripts", "stack.sh"), action, "all"], env=env,
-                   check=True, capture_output=True, timeout=600)
+    p = subprocess.run([os.path.join(REPO, "scripts", "stack.sh"), action, "all"], env=env,
+                       capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError("stack.sh %s all: exit %d\n%s" % (action, p.returncode,
+                                                            p.stderr[-3000:]))
     if action == "stop":
         return None
     return subprocess.run([os.path.join(REPO, "scripts", "admin-key.sh")], env=env, check=True,
                           capture_output=True, text=True, timeout=120).stdout.strip()
+
+
+def _stop_quietly():
+    """Stops the bench stack at the end of a section; a failure to stop must not hide the
+    section's own error."""
+    try:
+        _stack("stop")
+    except (subprocess.SubprocessError, RuntimeError) as e:
+        print("bench: stopping the stack: %s" % e, file=sys.stderr)
 
 
 def _http(method, path, key, body=None):
@@ -374,8 +386,8 @@ def run_stack(rep, cfg, results):
 
 
 WRK_LUA = """
-wrk.method = "POST"
-wrk.body = '{"n": 1}'
+wrk.method = "%s"
+wrk.body = %s
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %s"
 done = function(summary, latency, requests)
@@ -387,10 +399,10 @@ end
 """
 
 
-def _wrk(key, path, conns, seconds):
+def _wrk(key, path, conns, seconds, method="POST"):
     lua = os.path.join(BENCH_VAR, "bench.lua")
     with open(lua, "w") as f:
-        f.write(WRK_LUA % key)
+        f.write(WRK_LUA % (method, "'{\"n\": 1}'" if method == "POST" else "nil", key))
     out = subprocess.run(["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns), "-d",
                           "%ds" % seconds, "--latency", "-s", lua,
                           "http://127.0.0.1:%d%s" % (PORT, path)],
@@ -436,9 +448,53 @@ def run_wrk(rep, cfg, results):
                                      "%.0f" % r["rps"], ms(r["p50"]), ms(r["p99"]),
                                      r["requests"], r["errors"]])
     finally:
-        try:
-            _stack("stop")
-        except subprocess.SubprocessError:
-            pass
+        _stop_quietly()
     rep.table(["runtime", "isolation", "batching", "connections", "calls/s", "p50 ms", "p99 ms",
                "requests", "failed"], rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Authenticated GET through the full stack: the API-key cache off vs on
+
+
+def run_apiget(rep, cfg, results):
+    rounds = 1 if cfg.quick else 2
+    rep.add("## Full stack: wrk on `GET /api/functions/NAME` (issue 2 target: >= 5,000 req/s, "
+            "p99 < 20 ms at 32 connections)")
+    rep.add()
+    rep.add("A stack under var/bench/ on 127.0.0.1:%d (lighttpd, 2 lambda-api processes x 16 "
+            "threads, MariaDB); one function; an authenticated GET of it with wrk -c 32 (%d s "
+            "per row after a %d s warm-up). Key cache off = `api.key_cache_ms = 0` (every request "
+            "looks its key up in MariaDB, then the function: two round trips, the code before "
+            "the cache); on = the default 5000 (one round trip). Off and on alternate, %d "
+            "round(s) each, so that both see the same load; the load average is taken at the "
+            "end of each row." % (PORT, cfg.seconds, cfg.warmup, rounds))
+    rep.add()
+    rows = []
+    best = {}
+    try:
+        for rnd in range(rounds):
+            for age in (0, 5000):
+                key = _stack("restart", {"api.key_cache_ms": age})
+                _create(key, "bench-get", "python")
+                path = "/api/functions/bench-get"
+                st, body = _http("GET", path, key)
+                if st != 200:
+                    raise RuntimeError("GET %s: %s %r" % (path, st, body))
+                _wrk(key, path, 32, cfg.warmup, method="GET")
+                r = _wrk(key, path, 32, cfg.seconds, method="GET")
+                with open("/proc/loadavg") as f:
+                    load = f.read().split()[0]
+                label = "on" if age else "off"
+                best.setdefault(label, []).append(r["rps"])
+                rows.append([rnd + 1, label, "%.0f" % r["rps"], ms(r["p50"]), ms(r["p99"]),
+                             r["requests"], r["errors"], load])
+    finally:
+        _stop_quietly()
+    rep.table(["round", "key cache", "req/s", "p50 ms", "p99 ms", "requests", "failed",
+               "load 1 min"], rows)
+    off = sum(best["off"]) / len(best["off"])
+    on = sum(best["on"]) / len(best["on"])
+    rep.add("Mean req/s: cache off %.0f, on %.0f: on / off = %.2fx." % (off, on, on / off))
+    rep.add()
+    results["apiget"] = {"off": off, "on": on}

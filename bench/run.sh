@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run.sh [--quick] [--only baseline,bootstrap,memory,platform,stack,wrk]
+# bench/run.sh [--quick] [--only baseline,bootstrap,memory,platform,stack,wrk,apiget]
 #
 # Runs the benchmarks of issues 3 and 4 with one command and writes the report to
 # bench/results/<date>-<time>.md (the exact command is in the report). Builds or reuses the

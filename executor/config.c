@@ -39,6 +39,7 @@ static const struct conf_entry cfg_rows[] = {
     {"executor.max_memory_mb", CONF_LONG, F(max_memory_mb), "16384", 32, 1048576},
     {"executor.queue_max", CONF_LONG, F(queue_max), "256", 0, 100000},
     {"executor.batch_max", CONF_LONG, F(batch_max), "16", 1, 256},
+    {"executor.max_starting", CONF_LONG, F(max_starting), "4", 1, 64},
     {"executor.batch_wait_ms", CONF_LONG, F(batch_wait_ms), "0", 0, 1000},
     {"executor.start_timeout_ms", CONF_LONG, F(start_timeout_ms), "30000", 1000, 300000},
     {"executor.init_timeout_ms", CONF_LONG, F(init_timeout_ms), "10000", 100, 600000},

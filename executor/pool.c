@@ -34,6 +34,7 @@ static struct {
 	struct ctr *ctrs;
 	struct fnpool *fps;
 	int nlive;    /* containers not DEAD */
+	int starting; /* containers CREATING or LOADING: capped by max_starting */
 	long mem_mb;  /* memory of containers not DEAD */
 	int queued;   /* calls waiting in all queues */
 	int inflight; /* calls inside pool_invoke */
@@ -105,6 +106,16 @@ static int live_state(enum ctr_state s)
 	return s != CTR_DEAD && s != CTR_DRAINING;
 }
 
+/* Being created, started or loading its code: the expensive part of a cold
+ * start (a Node bootstrap boots while its init frame waits), which
+ * executor.max_starting bounds. */
+static int starting_state(enum ctr_state s)
+{
+	return s == CTR_CREATING || s == CTR_LOADING;
+}
+
+static void wake_start_waiters(void);
+
 int pool_ctr_set_state(struct ctr *c, enum ctr_state s)
 {
 	enum ctr_state old = c->state;
@@ -125,6 +136,12 @@ int pool_ctr_set_state(struct ctr *c, enum ctr_state s)
 		if (!live_state(old) && live_state(s))
 			c->fp->nlive++;
 	}
+	if (starting_state(old) && !starting_state(s)) {
+		P.starting--;
+		wake_start_waiters(); /* a start slot is free */
+	}
+	if (!starting_state(old) && starting_state(s))
+		P.starting++;
 	if (s == CTR_DEAD) {
 		P.nlive--;
 		P.mem_mb -= c->memory_mb;
@@ -161,6 +178,7 @@ static struct ctr *ctr_new(struct fnpool *fp, int runtime, int isolation, long m
 	c->next = P.ctrs;
 	P.ctrs = c;
 	P.nlive++;
+	P.starting++;
 	P.mem_mb += memory_mb;
 	if (fp != NULL) {
 		fp->nlive++;
@@ -311,6 +329,26 @@ static void wake_starved(void)
 	}
 }
 
+static int may_scale(struct fnpool *fp);
+
+/* A start slot came free: wakes the first queued call of pools that may
+ * scale up, at most one per free slot; each retries and may start one.
+ * Oldest pools first is not promised: the list order decides. */
+static void wake_start_waiters(void)
+{
+	long free_slots = P.cfg->max_starting - P.starting;
+
+	for (struct fnpool *fp = P.fps; fp != NULL && free_slots > 0; fp = fp->next) {
+		struct call *c;
+		if (fp->qhead == NULL || fp->retired || !may_scale(fp))
+			continue;
+		c = q_pop(fp);
+		c->wait = CALL_RETRY;
+		pthread_cond_signal(&c->cv);
+		free_slots--;
+	}
+}
+
 int pool_take_followers(struct ctr *c, struct call **out, int max)
 {
 	int n = 0;
@@ -388,6 +426,9 @@ static struct ctr *find_generic(int runtime, int isolation, long memory_mb)
 static int may_scale(struct fnpool *fp)
 {
 	if (fp->concurrency > 0 && fp->nlive >= fp->concurrency)
+		return 0;
+	/* the whole executor: a burst must not start dozens at once (issue 4) */
+	if (P.starting >= P.cfg->max_starting)
 		return 0;
 	/* one start at a time per function unless its queue outgrows what the
 	 * starting containers will take in their first batches */
@@ -699,7 +740,8 @@ static void prewarm_step(void)
 	int have[RT_COUNT][ISO_COUNT] = {{0}};
 	struct err *e = NULL;
 
-	if (P.cfg->prewarm_min == 0 || P.prewarming || P.shutting)
+	if (P.cfg->prewarm_min == 0 || P.prewarming || P.shutting ||
+	    P.starting >= P.cfg->max_starting)
 		return;
 	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
 		if (c->fp == NULL && (c->state == CTR_IDLE || c->state == CTR_CREATING))
@@ -776,6 +818,7 @@ void pool_tick(void)
 	}
 	sweep_dead();
 	wake_starved();
+	wake_start_waiters(); /* normally woken by the transition; once a second too */
 	prewarm_step();
 	pool_unlock();
 }
@@ -855,7 +898,9 @@ cJSON *pool_describe(void)
 	cJSON_AddNumberToObject(lim, "batch_wait_ms", (double)P.cfg->batch_wait_ms);
 	cJSON_AddNumberToObject(lim, "keepalive_s", (double)P.cfg->keepalive_s);
 	cJSON_AddNumberToObject(lim, "prewarm_min", (double)P.cfg->prewarm_min);
+	cJSON_AddNumberToObject(lim, "max_starting", (double)P.cfg->max_starting);
 	cJSON_AddNumberToObject(root, "queued", P.queued);
+	cJSON_AddNumberToObject(root, "starting", P.starting);
 	cJSON_AddNumberToObject(root, "memory_mb", (double)P.mem_mb);
 	pool_unlock();
 	return root;

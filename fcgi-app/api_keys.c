@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "cleanup.h"
 #include "db_core.h"
+#include "keycache.h"
 
 static void key_create(struct request *req, struct reply *rep)
 {
@@ -95,6 +96,9 @@ static void key_revoke(struct request *req, struct reply *rep)
 		api_fail(rep, &e);
 		return;
 	}
+	/* committed: every process forgets its cached keys before we answer */
+	if (app->keys != NULL)
+		keycache_invalidate(app->keys);
 	reply_empty(rep, 204);
 }
 

@@ -8,16 +8,17 @@
 #include "conf.h"
 
 #define APP_MASTER_KEY_LEN 32
-#define WORKER_TOUCH_SLOTS 8
 
 struct db;
 struct exec_client;
 struct journal;
+struct keycache;
 
 struct app {
 	struct config cfg;
 	uint8_t master_key[APP_MASTER_KEY_LEN]; /* $VAR/master.key; never in the database */
 	struct journal *journal;                /* this process's invocation journal */
+	struct keycache *keys;                  /* valid API keys (keycache.h); NULL = none */
 };
 
 /* The one instance, set up by main() (or a test) before any request. */
@@ -27,12 +28,6 @@ struct worker {
 	int id;
 	struct db *db;          /* this thread's MariaDB connection */
 	struct exec_client *ec; /* this thread's executor connection (lazy) */
-	/* API keys whose last_used_at this thread wrote recently, to write it
-	 * at most once a minute per key and thread. */
-	struct {
-		long long key_id;
-		long long at_s;
-	} touched[WORKER_TOUCH_SLOTS];
 };
 
 #endif

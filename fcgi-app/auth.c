@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "cleanup.h"
 #include "crypt.h"
 #include "db_core.h"
+#include "keycache.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -144,22 +146,35 @@ int auth_name_valid(const char *name)
 	return 1;
 }
 
-/* Writes last_used_at at most once a minute per key and thread. */
+/* Keys whose last_used_at this process wrote recently (slot = id modulo the
+ * size; a collision only costs an extra write). */
+static pthread_mutex_t touch_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	long long key_id;
+	long long at_s;
+} touched[AUTH_TOUCH_SLOTS];
+
+/* Writes last_used_at at most once per AUTH_TOUCH_INTERVAL_S per key and
+ * process: the slot is claimed before the write, so that the other threads
+ * do not write it too meanwhile. */
 static void touch_key(struct worker *w, long long key_id)
 {
 	long long now = (long long)time(NULL);
-	int slot = (int)(key_id % WORKER_TOUCH_SLOTS);
+	size_t slot = (size_t)key_id % AUTH_TOUCH_SLOTS;
 	struct err *e = NULL;
+	int due;
 
-	if (w->touched[slot].key_id == key_id && now - w->touched[slot].at_s < 60)
-		return;
-	if (db_key_touch(w->db, key_id, &e) < 0) {
+	pthread_mutex_lock(&touch_mu);
+	due = !(touched[slot].key_id == key_id && now - touched[slot].at_s < AUTH_TOUCH_INTERVAL_S);
+	if (due) {
+		touched[slot].key_id = key_id;
+		touched[slot].at_s = now;
+	}
+	pthread_mutex_unlock(&touch_mu);
+	if (due && db_key_touch(w->db, key_id, &e) < 0) {
 		log_warnx("last_used_at of key %lld: %s", key_id, err_msg(e));
 		err_free(&e);
-		return;
 	}
-	w->touched[slot].key_id = key_id;
-	w->touched[slot].at_s = now;
 }
 
 /* Whether the raw query string carries something shaped like one of our
@@ -189,6 +204,8 @@ int auth_bearer(struct request *req, struct reply *rep)
 	char akid[AUTH_AKID_LEN + 1], hash[65];
 	struct db_key k;
 	struct err *e = NULL;
+	uint64_t gen = 0;
+	long long id;
 
 	if (request_query_has(req, "key") || request_query_has(req, "api_key") ||
 	    request_query_has(req, "access_token") || request_query_has(req, "token") ||
@@ -205,6 +222,11 @@ int auth_bearer(struct request *req, struct reply *rep)
 	if (auth_key_parse(h, akid) < 0)
 		return unauthorized(rep, "invalid API key");
 	auth_key_hash(h, hash);
+	if (app->keys != NULL && keycache_get(app->keys, hash, &id, &gen)) {
+		req->key_id = id;
+		touch_key(req->w, id);
+		return 0;
+	}
 	if (db_key_find(req->w->db, akid, &k, &e) < 0) {
 		if (e->code == ERR_NOT_FOUND) {
 			err_free(&e);
@@ -218,6 +240,8 @@ int auth_bearer(struct request *req, struct reply *rep)
 		return unauthorized(rep, "invalid API key");
 	if (k.revoked)
 		return unauthorized(rep, "API key revoked");
+	if (app->keys != NULL)
+		keycache_put(app->keys, hash, k.id, gen);
 	req->key_id = k.id;
 	touch_key(req->w, k.id);
 	return 0;

@@ -15,6 +15,10 @@
 #define AUTH_SECRET_LEN 40
 #define AUTH_KEY_LEN    (AUTH_AKID_LEN + 1 + AUTH_SECRET_LEN)
 
+/* last_used_at of a key is written at most once per interval and process */
+#define AUTH_TOUCH_INTERVAL_S 60
+#define AUTH_TOUCH_SLOTS      256
+
 /* Reads the 32-byte master key at path; when create is set and the file does
  * not exist, creates it (0600, random, race-free between processes). */
 int auth_master_load(const char *path, int create, uint8_t key[32], struct err **e);

@@ -35,7 +35,9 @@ struct config {
 	int journal_flush_ms;
 	int exec_connect_timeout_ms;
 	int exec_ping_timeout_ms;
-	int exec_margin_ms; /* added to a function's timeout while waiting for its result */
+	int exec_margin_ms;   /* added to a function's timeout while waiting for its result */
+	int key_cache_ms;     /* max age of a cached API key; 0 = no cache (keycache.h) */
+	char *key_cache_file; /* the shared generation counter; default $var_dir/run/api-keys.gen */
 };
 
 /* Fills c with defaults, then reads path (or $LAMBDA_CONF when path is NULL).

@@ -40,6 +40,8 @@ const struct conf_entry config_table[] = {
     {"api.exec_connect_timeout_ms", CONF_INT, OFF(exec_connect_timeout_ms), "1000", 10, 60000},
     {"api.exec_ping_timeout_ms", CONF_INT, OFF(exec_ping_timeout_ms), "1000", 10, 60000},
     {"api.exec_margin_ms", CONF_INT, OFF(exec_margin_ms), "30000", 0, 600000},
+    {"api.key_cache_ms", CONF_INT, OFF(key_cache_ms), "5000", 0, 60000},
+    {"api.key_cache_file", CONF_STR, OFF(key_cache_file), NULL, 0, 0},
 };
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
 
@@ -66,6 +68,7 @@ static int fill_derived(struct config *c, const char *dir, struct err **e)
 	set_default_path(&c->db_socket, c->var_dir, "run/mysql.sock");
 	set_default_path(&c->journal_dir, c->var_dir, "journal");
 	set_default_path(&c->master_key, c->var_dir, "master.key");
+	set_default_path(&c->key_cache_file, c->var_dir, "run/api-keys.gen");
 	if (c->instance == NULL) {
 		char hex[65];
 		crypt_sha256_hex(c->var_dir, strlen(c->var_dir), hex);

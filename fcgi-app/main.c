@@ -31,6 +31,7 @@
 #include "event_queue.h"
 #include "exec_client.h"
 #include "journal.h"
+#include "keycache.h"
 #include "log.h"
 #include "reply.h"
 #include "request.h"
@@ -167,7 +168,8 @@ static void *worker_main(void *arg)
 
 static int make_dirs(const struct config *c, struct err **e)
 {
-	const char *dirs[] = {c->code_dir, c->journal_dir};
+	_cleanup_free_ char *run = xasprintf("%s/run", c->var_dir);
+	const char *dirs[] = {c->code_dir, c->journal_dir, run};
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
@@ -226,6 +228,9 @@ static int serve_forever(void)
 	app->journal = journal_open(app->cfg.journal_dir, &e);
 	if (app->journal == NULL)
 		fatalx("%s", err_msg(e));
+	app->keys = keycache_open(app->cfg.key_cache_file, app->cfg.key_cache_ms, &e);
+	if (app->keys == NULL)
+		fatalx("%s", err_msg(e));
 	replay_at_start();
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
@@ -258,6 +263,8 @@ static int serve_forever(void)
 	event_queue_stop();
 	journal_close(app->journal, SHUTDOWN_FLUSH_MS);
 	app->journal = NULL;
+	keycache_free(app->keys);
+	app->keys = NULL;
 	free(workers);
 	free(tids);
 	log_info("stopped");

@@ -1,29 +1,37 @@
 // Shell and router. Routes live in the URL fragment (#/functions/x) so that
 // the static server needs no rewrite rules; the API key never appears there.
+//
+// Pages are imported when first shown, not up front: the first load fetches
+// and compiles only this file, dom.js, api.js and the page it shows (the
+// sign-in page: 4 modules instead of 19; index.html preloads them), see
+// docs/dashboard.md "First load".
 
 import { h, replace, loading, errorState } from './dom.js';
 import * as api from './api.js';
-import * as loginPage from './pages/login.js';
-import * as functionsPage from './pages/functions.js';
-import * as functionFormPage from './pages/function-form.js';
-import * as functionDetailPage from './pages/function-detail.js';
-import * as invokePage from './pages/invoke.js';
-import * as invocationsPage from './pages/invocations.js';
-import * as invocationPage from './pages/invocation.js';
-import * as monitoringPage from './pages/monitoring.js';
-import * as keysPage from './pages/keys.js';
+
+const pages = {
+  login: () => import('./pages/login.js'),
+  functions: () => import('./pages/functions.js'),
+  functionForm: () => import('./pages/function-form.js'),
+  functionDetail: () => import('./pages/function-detail.js'),
+  invoke: () => import('./pages/invoke.js'),
+  invocations: () => import('./pages/invocations.js'),
+  invocation: () => import('./pages/invocation.js'),
+  monitoring: () => import('./pages/monitoring.js'),
+  keys: () => import('./pages/keys.js'),
+};
 
 const routes = [
-  { re: /^\/login$/, page: loginPage, nav: null, title: 'Sign in', open: true },
-  { re: /^\/functions$/, page: functionsPage, nav: 'functions', title: 'Functions' },
-  { re: /^\/functions\/new$/, page: functionFormPage, nav: 'functions', title: 'New function' },
-  { re: /^\/functions\/([^/]+)\/edit$/, page: functionFormPage, nav: 'functions', title: 'Edit function', keys: ['name'] },
-  { re: /^\/functions\/([^/]+)\/invoke$/, page: invokePage, nav: 'functions', title: 'Invoke', keys: ['name'] },
-  { re: /^\/functions\/([^/]+)$/, page: functionDetailPage, nav: 'functions', title: 'Function', keys: ['name'] },
-  { re: /^\/invocations$/, page: invocationsPage, nav: 'invocations', title: 'Invocations' },
-  { re: /^\/invocations\/([^/]+)$/, page: invocationPage, nav: 'invocations', title: 'Invocation', keys: ['id'] },
-  { re: /^\/monitoring$/, page: monitoringPage, nav: 'monitoring', title: 'Monitoring' },
-  { re: /^\/keys$/, page: keysPage, nav: 'keys', title: 'API keys' },
+  { re: /^\/login$/, page: pages.login, nav: null, title: 'Sign in', open: true },
+  { re: /^\/functions$/, page: pages.functions, nav: 'functions', title: 'Functions' },
+  { re: /^\/functions\/new$/, page: pages.functionForm, nav: 'functions', title: 'New function' },
+  { re: /^\/functions\/([^/]+)\/edit$/, page: pages.functionForm, nav: 'functions', title: 'Edit function', keys: ['name'] },
+  { re: /^\/functions\/([^/]+)\/invoke$/, page: pages.invoke, nav: 'functions', title: 'Invoke', keys: ['name'] },
+  { re: /^\/functions\/([^/]+)$/, page: pages.functionDetail, nav: 'functions', title: 'Function', keys: ['name'] },
+  { re: /^\/invocations$/, page: pages.invocations, nav: 'invocations', title: 'Invocations' },
+  { re: /^\/invocations\/([^/]+)$/, page: pages.invocation, nav: 'invocations', title: 'Invocation', keys: ['id'] },
+  { re: /^\/monitoring$/, page: pages.monitoring, nav: 'monitoring', title: 'Monitoring' },
+  { re: /^\/keys$/, page: pages.keys, nav: 'keys', title: 'API keys' },
 ];
 
 const main = document.getElementById('main');
@@ -64,7 +72,7 @@ async function route() {
     return;
   }
   if (!r.open && !signedIn) { go('/login'); return; }
-  if (r.open && signedIn && r.page === loginPage) { go('/functions'); return; }
+  if (r.open && signedIn && r.page === pages.login) { go('/functions'); return; }
   const m = path.match(r.re);
   const params = {};
   (r.keys || []).forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1]); });
@@ -74,7 +82,9 @@ async function route() {
   current = { ctl, cleanup: null };
   replace(main, loading());
   try {
-    const cleanup = await r.page.render(main, params, { signal: ctl.signal, query, go });
+    const page = await r.page(); // the module, fetched once, then from the module map
+    if (ctl.signal.aborted) return;
+    const cleanup = await page.render(main, params, { signal: ctl.signal, query, go });
     if (current && current.ctl === ctl) current.cleanup = cleanup;
     else if (typeof cleanup === 'function') cleanup();
   } catch (e) {

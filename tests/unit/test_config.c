@@ -89,6 +89,17 @@ static void test_errors_and_bounds(void **state)
 	expect_error("api.journal_flush_ms = 51\n",
 	             "line 1: api.journal_flush_ms: 51 is out of bounds [1, 50]");
 	expect_error("var_dir = relative\n", "var_dir: must be an absolute path, got 'relative'");
+	expect_error("api.key_cache_ms = -1\n",
+	             "line 1: api.key_cache_ms: -1 is out of bounds [0, 60000]");
+	expect_error("api.key_cache_ms = 60001\n",
+	             "line 1: api.key_cache_ms: 60001 is out of bounds [0, 60000]");
+	assert_int_equal(config_parse(&c, "api.key_cache_ms = 60000\n", "/v", &e), 0);
+	assert_int_equal(c.key_cache_ms, 60000);
+	assert_string_equal(c.key_cache_file, "/v/run/api-keys.gen");
+	config_free(&c);
+	assert_int_equal(config_parse(&c, "api.key_cache_ms = 0\n", "/v", &e), 0);
+	assert_int_equal(c.key_cache_ms, 0);
+	config_free(&c);
 	assert_int_equal(config_parse(&c, "api.threads = 1\n", "/v", &e), 0);
 	assert_int_equal(c.threads, 1);
 	config_free(&c);

@@ -51,6 +51,8 @@ static void test_bounds_pairs(void **state)
 	    {"executor.queue_max", "0", "-1"},
 	    {"executor.batch_max", "256", "257"},
 	    {"executor.batch_wait_ms", "1000", "1001"},
+	    {"executor.max_starting", "1", "0"},
+	    {"executor.max_starting", "64", "65"},
 	    {"executor.max_containers", "1", "0"},
 	    {"executor.cpus", "0.01", "0.009"},
 	    {"executor.cpus", "64", "64.5"},

@@ -316,6 +316,56 @@ static void test_queue_timeout(void **state)
 	call_free(a);
 }
 
+/* executor.max_starting: containers in CREATING or LOADING, over every
+ * function, pre-warmed ones taken included; a freed slot wakes a waiter. */
+static void test_max_starting(void **state)
+{
+	struct call *a = mkcall(1, 1, 128), *b = mkcall(2, 1, 128), *c = mkcall(3, 1, 128);
+	struct call *w = mkcall(3, 1, 128);
+	struct fnpool *fa = fp_get(a), *fb = fp_get(b), *fc = fp_get(c);
+	struct ctr *ca, *cb, *g;
+
+	(void)state;
+	cfg.max_starting = 2;
+	cfg.batch_max = 1; /* batching off: the burst of issue 4 */
+	ca = acquire(fa, a);
+	cb = acquire(fb, b);
+	assert_non_null(ca);
+	assert_non_null(cb);
+	assert_int_equal(P.starting, 2);
+	assert_null(acquire(fc, c));                   /* the third start waits */
+	g = ctr_new(NULL, RT_PYTHON, ISO_DOCKER, 128); /* a pre-warmed one comes up */
+	assert_int_equal(pool_ctr_set_state(g, CTR_IDLE), 0);
+	assert_int_equal(P.starting, 2);
+	assert_null(acquire(fc, c)); /* loading code into it is a start too */
+	cfg.prewarm_min = 1;         /* the other runtimes/isolations have none idle */
+	prewarm_step();              /* and the background pre-warmer waits as well */
+	cfg.prewarm_min = 0;
+	assert_int_equal(P.starting, 2);
+	assert_int_equal(P.prewarming, 0);
+	/* a call of function 3 waits in its queue */
+	w->wait = CALL_WAITING;
+	q_push(fc, w, 0);
+	assert_int_equal(pool_ctr_set_state(ca, CTR_LOADING), 0); /* still starting */
+	assert_int_equal(P.starting, 2);
+	assert_int_equal(w->wait, CALL_WAITING);
+	assert_int_equal(pool_ctr_set_state(ca, CTR_BUSY), 0); /* code loaded: a slot frees */
+	assert_int_equal(P.starting, 1);
+	assert_int_equal(w->wait, CALL_RETRY); /* woken to try again */
+	assert_int_equal(fc->nqueued, 0);
+	assert_ptr_equal(acquire(fc, w), g); /* and takes the pre-warmed one */
+	assert_int_equal(P.starting, 2);
+	assert_null(acquire(fa, a));
+	assert_int_equal(pool_ctr_set_state(cb, CTR_DEAD), 0); /* a failed start frees too */
+	assert_int_equal(P.starting, 1);
+	assert_non_null(acquire(fa, a));
+	assert_int_equal(P.starting, 2);
+	call_free(a);
+	call_free(b);
+	call_free(c);
+	call_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +377,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_keepalive_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_max_starting, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

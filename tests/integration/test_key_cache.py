@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+"""The per-process API-key cache (fcgi-app/keycache.c, docs/design.md "API-key cache").
+
+lighttpd spawns the FastCGI processes (max-procs 2) on their own sockets, $VAR/run/api.sock-N.
+To know that *every* process has the key cached and then refuses it, this test talks FastCGI
+to each socket directly (a minimal client below), as well as HTTP through lighttpd:
+1. a second key is used through every process (cached there), then revoked through lighttpd;
+   at once, ~50 requests with it, spread over every process, must all be 401 "API key revoked";
+2. a key revoked by SQL behind the API's back stops working within api.key_cache_ms (5 s);
+3. last_used_at is not written per request.
+"""
+
+import glob
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apistack  # noqa: E402
+import harness as h  # noqa: E402
+
+t = h.Tap()
+admin = apistack.up()
+
+# ---------------------------------------------------------------- FastCGI
+
+
+def _record(rtype, content, rid=1):
+    return struct.pack(">BBHHBB", 1, rtype, rid, len(content), 0, 0) + content
+
+
+def _pairs(params):
+    out = b""
+    for k, v in params.items():
+        k, v = k.encode(), v.encode()
+        for n in (len(k), len(v)):
+            out += struct.pack(">B", n) if n < 128 else struct.pack(">I", n | 0x80000000)
+        out += k + v
+    return out
+
+
+def fcgi_get(sock_path, path, key, timeout=10):
+    """GET path from one lambda-api process; returns (status, body bytes)."""
+    params = {"REQUEST_METHOD": "GET", "REQUEST_URI": path, "SCRIPT_NAME": path,
+              "QUERY_STRING": "", "CONTENT_LENGTH": "0", "REMOTE_ADDR": "127.0.0.1",
+              "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_AUTHORIZATION": "Bearer " + key}
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(sock_path)
+        s.sendall(_record(1, struct.pack(">HB5x", 1, 0)) + _record(4, _pairs(params)) +
+                  _record(4, b"") + _record(5, b""))
+        buf, out = b"", b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+            while len(buf) >= 8:
+                _, rtype, _, clen, plen, _ = struct.unpack(">BBHHBB", buf[:8])
+                if len(buf) < 8 + clen + plen:
+                    break
+                if rtype == 6:
+                    out += buf[8:8 + clen]
+                buf = buf[8 + clen + plen:]
+                if rtype == 3:
+                    head, _, body = out.partition(b"\r\n\r\n")
+                    status = 200
+                    for line in head.split(b"\r\n"):
+                        if line.lower().startswith(b"status:"):
+                            status = int(line.split()[1])
+                    return status, body
+    finally:
+        s.close()
+    raise OSError("no END_REQUEST from %s" % sock_path)
+
+
+SOCKS = sorted(glob.glob(os.path.join(h.VAR, "run", "api.sock-*")))
+
+
+def spread(fn, n, threads=8):
+    """Runs fn(i) for i in range(n) on `threads` threads; returns the results in order."""
+    res = [None] * n
+
+    def worker(k):
+        for i in range(k, n, threads):
+            try:
+                res[i] = fn(i)
+            except OSError as e:
+                res[i] = ("error", str(e))
+
+    ts = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+    for th in ts:
+        th.start()
+    for th in ts:
+        th.join()
+    return res
+
+
+def new_key(name):
+    st, _, body = h.api("POST", "/api/keys", {"name": name}, key=admin)
+    h.check(st == 201, f"create key: {st} {body!r}")
+    return body["id"], body["key"]
+
+
+# ---------------------------------------------------------------- tests
+
+t.ok(len(SOCKS) >= 2, "lighttpd runs at least 2 FastCGI processes on their own sockets",
+     " ".join(SOCKS))
+t.ok(os.path.exists(os.path.join(h.VAR, "run", "api-keys.gen")),
+     "the generation file exists under $VAR/run")
+
+
+@t.test("a revoked key is refused at once by every process (FastCGI to each, ~50 requests)")
+def _():
+    kid, key = new_key(h.unique_name("kc"))
+    path = "/api/functions?limit=1"
+    # cache the key in every process, several threads each
+    warm = spread(lambda i: fcgi_get(SOCKS[i % len(SOCKS)], path, key)[0], 16 * len(SOCKS))
+    h.check(all(s == 200 for s in warm), f"before revocation: {warm}")
+    st, _, body = h.api("DELETE", f"/api/keys/{kid}", key=admin)
+    h.check(st == 204, f"revoke: {st} {body!r}")
+    after = spread(lambda i: fcgi_get(SOCKS[i % len(SOCKS)], path, key), 50)
+    bad = [(r[0], r[1][:80]) for r in after if r[0] != 401 or b"API key revoked" not in r[1]]
+    h.check(not bad, f"{len(bad)} of 50 not refused: {bad[:3]}")
+    # the cache emptied, but the admin key still works in every process
+    ok = [fcgi_get(s, path, admin)[0] for s in SOCKS]
+    h.check(ok == [200] * len(SOCKS), f"admin key after the revocation: {ok}")
+
+
+@t.test("through lighttpd too: revoke, then 50 concurrent requests, all 401")
+def _():
+    kid, key = new_key(h.unique_name("kc"))
+    warm = spread(lambda i: h.api("GET", "/api/functions?limit=1", key=key)[0], 48)
+    h.check(all(s == 200 for s in warm), f"before revocation: {warm}")
+    st, _, _ = h.api("DELETE", f"/api/keys/{kid}", key=admin)
+    h.check(st == 204, f"revoke: {st}")
+    after = spread(lambda i: h.api("GET", "/api/functions?limit=1", key=key), 50)
+    bad = [(r[0], str(r[2])[:80]) for r in after if r[0] != 401]
+    h.check(not bad, f"{len(bad)} of 50 not refused: {bad[:3]}")
+    h.check(after[0][2]["error"] == {"code": "unauthorized", "message": "API key revoked"},
+            f"body {after[0][2]!r}")
+
+
+@t.test("a key revoked by SQL behind the API's back is refused within api.key_cache_ms (5 s)")
+def _():
+    kid, key = new_key(h.unique_name("kc"))
+    warm = [fcgi_get(s, "/api/functions?limit=1", key)[0] for s in SOCKS for _ in range(4)]
+    h.check(all(s == 200 for s in warm), f"before: {warm}")
+    apistack.sql(f"UPDATE api_keys SET revoked = 1 WHERE id = {int(kid)}", "lambda")
+    t0 = time.monotonic()
+    time.sleep(5.2)
+    res = [fcgi_get(s, "/api/functions?limit=1", key)[0] for s in SOCKS for _ in range(4)]
+    h.check(res == [401] * len(res), f"{time.monotonic() - t0:.1f} s after the UPDATE: {res}")
+
+
+@t.test("last_used_at is written once per key and process, not per request")
+def _():
+    kid, key = new_key(h.unique_name("kc"))
+    path = "/api/functions?limit=1"
+    sql = f"SELECT last_used_at FROM api_keys WHERE id = {int(kid)}"
+    h.check(apistack.sql(sql, "lambda").strip() == "NULL", "never used: NULL")
+    h.check(fcgi_get(SOCKS[0], path, key)[0] == 200, "first use")
+    first = apistack.sql(sql, "lambda").strip()
+    h.check(first != "NULL", "written on first use")
+    time.sleep(0.05)  # CURRENT_TIMESTAMP(3): a later write would show
+    # 40 more on the same process, from 8 threads (so other threads than the first one)
+    res = spread(lambda i: fcgi_get(SOCKS[0], path, key)[0], 40)
+    h.check(res == [200] * 40, f"{res}")
+    again = apistack.sql(sql, "lambda").strip()
+    h.check(again == first, f"last_used_at moved from {first} to {again}: written again")
+
+
+t.done()
