@@ -26,6 +26,7 @@
 #include "function.h"
 #include "invoke.h"
 #include "log.h"
+#include "router.h"
 #include "sigv4.h"
 #include "xalloc.h"
 #include "zip.h"
@@ -1013,6 +1014,102 @@ static void aws_invoke(struct request *req, struct reply *rep)
 	db_aws_fn_free(&f);
 }
 
+/* ================================================================ misses */
+
+/* Operations of botocore's lambda model that are not built here: a clear
+ * answer instead of a generic 404 (docs/aws.md "What is not built"). */
+static const struct {
+	const char *method, *pattern, *op, *why;
+} not_built[] = {
+#define VERSIONS "only $LATEST exists: there are no published versions or aliases"
+#define POLICY   "resource-based policies are not kept: access is by API key (SigV4)"
+#define EVCONF                                                                                     \
+	"Event retries follow the platform's api.event_max_attempts and "                          \
+	"api.event_retry_delay_ms; there are no destinations or maximum event age"
+#define CONC "a function's concurrency is set through the REST API (PUT /api/functions/{name})"
+#define URLS "function URLs always exist, at /fn/{name}/ (url_auth is set through the REST API)"
+    {"POST", "/2015-03-31/functions/{}/versions", "PublishVersion", VERSIONS},
+    {"GET", "/2015-03-31/functions/{}/versions", "ListVersionsByFunction", VERSIONS},
+    {"POST", "/2015-03-31/functions/{}/aliases", "CreateAlias", VERSIONS},
+    {"GET", "/2015-03-31/functions/{}/aliases", "ListAliases", VERSIONS},
+    {"GET", "/2015-03-31/functions/{}/aliases/{}", "GetAlias", VERSIONS},
+    {"PUT", "/2015-03-31/functions/{}/aliases/{}", "UpdateAlias", VERSIONS},
+    {"DELETE", "/2015-03-31/functions/{}/aliases/{}", "DeleteAlias", VERSIONS},
+    {"POST", "/2015-03-31/functions/{}/policy", "AddPermission", POLICY},
+    {"GET", "/2015-03-31/functions/{}/policy", "GetPolicy", POLICY},
+    {"DELETE", "/2015-03-31/functions/{}/policy/{}", "RemovePermission", POLICY},
+    {"*", "/2015-03-31/event-source-mappings/{*}", "EventSourceMapping operations",
+     "there are no event sources"},
+    {"*", "/2019-09-25/functions/{}/event-invoke-config/{*}",
+     "FunctionEventInvokeConfig operations", EVCONF},
+    {"*", "/2017-10-31/functions/{}/concurrency", "FunctionConcurrency operations", CONC},
+    {"GET", "/2019-09-30/functions/{}/concurrency", "GetFunctionConcurrency", CONC},
+    {"*", "/2019-09-30/functions/{}/provisioned-concurrency", "ProvisionedConcurrency operations",
+     "warm containers are kept by the executor (executor.prewarm_min, executor.keepalive_s)"},
+    {"*", "/2021-10-31/functions/{}/url", "FunctionUrlConfig operations", URLS},
+    {"GET", "/2021-10-31/functions/{}/urls", "ListFunctionUrlConfigs", URLS},
+    {"*", "/2018-10-31/layers/{*}", "Layer operations", "there are no layers"},
+    {"*", "/2017-03-31/tags/{*}", "Tag operations", "there are no tags"},
+    {"GET", "/2016-08-19/account-settings", "GetAccountSettings", "there are no account settings"},
+    {"*", "/2020-04-22/code-signing-configs/{*}", "CodeSigningConfig operations",
+     "there is no code signing"},
+    {"*", "/2020-06-30/functions/{}/code-signing-config", "FunctionCodeSigningConfig operations",
+     "there is no code signing"},
+    {"POST", "/2014-11-13/functions/{}/invoke-async", "InvokeAsync",
+     "use Invoke with InvocationType Event"},
+#undef VERSIONS
+#undef POLICY
+#undef EVCONF
+#undef CONC
+#undef URLS
+};
+
+/* "/YYYY-MM-DD" or "/YYYY-MM-DD/...": AWS's versioned API paths, which
+ * lighttpd hands to us (lighttpd.conf). */
+static int aws_path(const char *p)
+{
+	static const char shape[] = "/dddd-dd-dd";
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? (p[i] < '0' || p[i] > '9') : p[i] != shape[i])
+			return 0;
+	return p[sizeof(shape) - 1] == '\0' || p[sizeof(shape) - 1] == '/';
+}
+
+/* A request under an AWS prefix that no route takes: authenticated first
+ * (as AWS does), then answered in AWS's shape, never our REST one. */
+static int aws_miss(struct request *req, struct reply *rep, int status, const char *allow,
+                    const char *msg)
+{
+	if (!aws_path(req->path))
+		return 0;
+	if (aws_auth(req, rep) < 0)
+		return 1;
+	if (status == 400) {
+		aws_error(rep, 400, "InvalidParameterValueException", "%s", msg);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++)
+		if ((strcmp(not_built[i].method, "*") == 0 ||
+		     strcmp(not_built[i].method, req->method) == 0) &&
+		    router_pattern_matches(not_built[i].pattern, req->path)) {
+			aws_error(rep, 501, "UnsupportedOperationException",
+			          "%s: not built on this platform: %s", not_built[i].op,
+			          not_built[i].why);
+			return 1;
+		}
+	if (status == 405) {
+		aws_error(rep, 405, "UnknownOperationException",
+		          "Unknown operation %s %s (this path takes %s)", req->method, req->path,
+		          allow);
+		reply_header(rep, "Allow", "%s", allow);
+		return 1;
+	}
+	aws_error(rep, 404, "UnknownOperationException", "Unknown operation %s %s", req->method,
+	          req->path);
+	return 1;
+}
+
 static const struct route routes[] = {
     {"POST", "/2015-03-31/functions", aws_auth, aws_create},
     {"GET", "/2015-03-31/functions", aws_auth, aws_list},
@@ -1023,4 +1120,4 @@ static const struct route routes[] = {
     {"PUT", "/2015-03-31/functions/{}/code", aws_auth, aws_update_code},
     {"POST", "/2015-03-31/functions/{}/invocations", aws_auth, aws_invoke},
 };
-ROUTE_TABLE(api_aws_routes, routes);
+ROUTE_TABLE_MISS(api_aws_routes, routes, aws_miss);

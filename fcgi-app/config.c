@@ -25,6 +25,8 @@ const struct conf_entry config_table[] = {
     {"api.db_password", CONF_STR, OFF(db_password), "", 0, 0},
     {"api.db_connect_timeout_s", CONF_INT, OFF(db_connect_timeout_s), "1", 1, 60},
     {"api.db_rw_timeout_s", CONF_INT, OFF(db_rw_timeout_s), "2", 1, 600},
+    /* statements that carry a function's code (up to 50 MB zipped) */
+    {"api.db_bulk_timeout_s", CONF_INT, OFF(db_bulk_timeout_s), "60", 1, 3600},
     {"api.threads", CONF_INT, OFF(threads), "16", 1, 256},
     /* just under lighttpd's default max-request-size (70000 KiB): a 50 MB zip
      * in base64 JSON fits, and the app's own cap answers first */
@@ -39,6 +41,10 @@ const struct conf_entry config_table[] = {
     {"api.journal_flush_ms", CONF_INT, OFF(journal_flush_ms), "50", 1, 50},
     {"api.exec_connect_timeout_ms", CONF_INT, OFF(exec_connect_timeout_ms), "1000", 10, 60000},
     {"api.exec_ping_timeout_ms", CONF_INT, OFF(exec_ping_timeout_ms), "1000", 10, 60000},
+    /* Event invocations: runs in all (AWS: 1 + MaximumRetryAttempts 0..2), and
+     * the wait before the 2nd run (doubled before each further one) */
+    {"api.event_max_attempts", CONF_INT, OFF(event_max_attempts), "3", 1, 3},
+    {"api.event_retry_delay_ms", CONF_INT, OFF(event_retry_delay_ms), "1000", 0, 3600000},
     {"api.exec_margin_ms", CONF_INT, OFF(exec_margin_ms), "30000", 0, 600000},
     {"api.key_cache_ms", CONF_INT, OFF(key_cache_ms), "5000", 0, 60000},
     {"api.key_cache_file", CONF_STR, OFF(key_cache_file), NULL, 0, 0},

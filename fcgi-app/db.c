@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -27,9 +28,16 @@ struct cached_stmt {
 
 struct db {
 	const struct config *cfg;
-	MYSQL *conn; /* NULL while disconnected */
+	unsigned int rw_timeout_s; /* api.db_rw_timeout_s, or the bulk one */
+	MYSQL *conn;               /* NULL while disconnected */
 	struct cached_stmt stmts[DB_MAX_STMTS];
 	int nstmts;
+	struct db *bulk; /* the code writers' sibling (db_bulk), lazily made */
+	int is_bulk;
+	/* The server's id of the connection whose last write's outcome is
+	 * unknown (0 = none): db_settle waits for its statement to end. */
+	unsigned long lost_conn_id;
+	const char *lost_sql; /* its statement (static storage) */
 };
 
 void db_library_init(void)
@@ -52,7 +60,20 @@ struct db *db_new(const struct config *cfg)
 	struct db *db = xcalloc(1, sizeof(*db));
 
 	db->cfg = cfg;
+	db->rw_timeout_s = (unsigned int)cfg->db_rw_timeout_s;
 	return db;
+}
+
+struct db *db_bulk(struct db *db)
+{
+	if (db->is_bulk)
+		return db;
+	if (db->bulk == NULL) {
+		db->bulk = db_new(db->cfg);
+		db->bulk->rw_timeout_s = (unsigned int)db->cfg->db_bulk_timeout_s;
+		db->bulk->is_bulk = 1;
+	}
+	return db->bulk;
 }
 
 static void db_disconnect(struct db *db)
@@ -70,6 +91,7 @@ void db_free(struct db *db)
 	if (db == NULL)
 		return;
 	db_disconnect(db);
+	db_free(db->bulk);
 	free(db);
 }
 
@@ -116,7 +138,7 @@ static int db_connect(struct db *db, struct err **e)
 {
 	const struct config *c = db->cfg;
 	unsigned int ct = (unsigned int)c->db_connect_timeout_s;
-	unsigned int rw = (unsigned int)c->db_rw_timeout_s;
+	unsigned int rw = db->rw_timeout_s;
 	my_bool off = 0;
 	MYSQL *m;
 
@@ -206,8 +228,9 @@ static MYSQL_STMT *cached(struct db *db, const char *sql, struct err **e)
 }
 
 /* Binds the parameters and executes.  The length array lives on this
- * stack frame, which is why binding and executing happen together. */
-static int bind_execute(MYSQL_STMT *st, const struct db_param *p, int np, struct err **e)
+ * stack frame, which is why binding and executing happen together.  *sent
+ * is set once the statement may have reached the server. */
+static int bind_execute(MYSQL_STMT *st, const struct db_param *p, int np, int *sent, struct err **e)
 {
 	MYSQL_BIND *b;
 	unsigned long *lens;
@@ -240,10 +263,13 @@ static int bind_execute(MYSQL_STMT *st, const struct db_param *p, int np, struct
 			break;
 		}
 	}
-	if (np > 0 && mysql_stmt_bind_param(st, b) != 0)
+	if (np > 0 && mysql_stmt_bind_param(st, b) != 0) {
 		rc = db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
-	else if (mysql_stmt_execute(st) != 0)
-		rc = db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
+	} else {
+		*sent = 1;
+		if (mysql_stmt_execute(st) != 0)
+			rc = db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
+	}
 	free(b);
 	free(lens);
 	return rc;
@@ -369,14 +395,27 @@ static int fetch_rows(MYSQL_STMT *st, db_row_fn fn, void *arg, struct err **e)
 	return rc < 0 ? -1 : stop;
 }
 
-/* One attempt: returns -1 with *e, or what fetch_rows returned. */
-static int run_once(struct db *db, MYSQL_STMT *st, const struct db_param *p, int np, db_row_fn fn,
-                    void *arg, unsigned long long *affected, unsigned long long *insert_id,
-                    struct err **e)
-{
-	int rc;
+/* The parts of a statement's run that do not change between attempts. */
+struct run_args {
+	const char *sql;
+	int cache;    /* keep it prepared (sql has static storage) */
+	int once;     /* never re-send (see db_write_once) */
+	int *unknown; /* once: set when it may or may not have run */
+	const struct db_param *p;
+	int np;
+	db_row_fn fn;
+	void *arg;
+	unsigned long long *affected, *insert_id;
+};
 
-	if (bind_execute(st, p, np, e) < 0)
+/* One attempt: returns -1 with *e, or what fetch_rows returned. */
+static int run_once(MYSQL_STMT *st, const struct run_args *a, int *sent, struct err **e)
+{
+	const struct db_param *p = a->p;
+	unsigned long long *affected = a->affected, *insert_id = a->insert_id;
+	int np = a->np, rc;
+
+	if (bind_execute(st, p, np, sent, e) < 0)
 		return -1;
 	if (affected != NULL)
 		*affected = (unsigned long long)mysql_stmt_affected_rows(st);
@@ -386,8 +425,7 @@ static int run_once(struct db *db, MYSQL_STMT *st, const struct db_param *p, int
 		return 0;
 	if (mysql_stmt_store_result(st) != 0)
 		return db_error(e, mysql_stmt_errno(st), mysql_stmt_error(st));
-	rc = fetch_rows(st, fn, arg, e);
-	(void)db;
+	rc = fetch_rows(st, a->fn, a->arg, e);
 	return rc;
 }
 
@@ -407,23 +445,41 @@ static int retryable(struct db *db, MYSQL_STMT *st)
 	       code == ER_NEED_REPREPARE;
 }
 
-static int run(struct db *db, const char *sql, int cache, const struct db_param *p, int np,
-               db_row_fn fn, void *arg, unsigned long long *affected, unsigned long long *insert_id,
-               struct err **e)
+/* Whether a failure after sending leaves the statement's outcome open: the
+ * connection broke (lost, timed out, killed, server shutting down) before
+ * the server's answer arrived. */
+static int outcome_open(struct db *db, MYSQL_STMT *st)
+{
+	unsigned int code = st != NULL ? mysql_stmt_errno(st) : 0;
+
+	if (code == 0 && db->conn != NULL)
+		code = mysql_errno(db->conn);
+	return (code >= 2000 && code < 3000) || code == ER_CONNECTION_KILLED ||
+	       code == ER_SERVER_SHUTDOWN;
+}
+
+static int run(struct db *db, const struct run_args *a, struct err **e)
 {
 	for (int attempt = 0;; attempt++) {
 		struct err *e1 = NULL;
 		MYSQL_STMT *st = NULL;
-		int rc = -1;
+		unsigned long conn_id = 0;
+		int rc = -1, sent = 0;
 
 		if (db_connect(db, &e1) == 0) {
-			st = cache ? cached(db, sql, &e1) : prepare(db, sql, &e1);
+			conn_id = mysql_thread_id(db->conn);
+			st = a->cache ? cached(db, a->sql, &e1) : prepare(db, a->sql, &e1);
 			if (st != NULL)
-				rc = run_once(db, st, p, np, fn, arg, affected, insert_id, &e1);
+				rc = run_once(st, a, &sent, &e1);
+		}
+		if (rc < 0 && a->once && sent && e1 != NULL && outcome_open(db, st)) {
+			db->lost_conn_id = conn_id;
+			db->lost_sql = a->sql;
+			*a->unknown = 1;
 		}
 		if (rc >= 0 || attempt == 1 || e1 == NULL || db->conn == NULL ||
-		    !retryable(db, st)) {
-			if (!cache && st != NULL)
+		    (a->once && sent) || !retryable(db, st)) {
+			if (!a->cache && st != NULL)
 				mysql_stmt_close(st);
 			if (rc < 0) {
 				/* A dead connection is dropped: the next call reconnects. */
@@ -434,7 +490,7 @@ static int run(struct db *db, const char *sql, int cache, const struct db_param 
 			return rc;
 		}
 		log_warnx("database connection lost (%s); reconnecting", err_msg(e1));
-		if (!cache && st != NULL)
+		if (!a->cache && st != NULL)
 			mysql_stmt_close(st);
 		err_free(&e1);
 		db_disconnect(db);
@@ -444,32 +500,121 @@ static int run(struct db *db, const char *sql, int cache, const struct db_param 
 int db_query(struct db *db, const char *sql, const struct db_param *p, int np, db_row_fn fn,
              void *arg, struct err **e)
 {
-	return run(db, sql, 1, p, np, fn, arg, NULL, NULL, e);
+	struct run_args a = {sql, 1, 0, NULL, p, np, fn, arg, NULL, NULL};
+
+	return run(db, &a, e);
 }
 
 int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
             unsigned long long *affected, unsigned long long *insert_id, struct err **e)
 {
-	unsigned long long a = 0, id = 0;
+	unsigned long long n = 0, id = 0;
+	struct run_args a = {sql, 1, 0, NULL, p, np, NULL, NULL, &n, &id};
 
-	if (run(db, sql, 1, p, np, NULL, NULL, &a, &id, e) < 0)
+	if (run(db, &a, e) < 0)
 		return -1;
 	if (affected != NULL)
-		*affected = a;
+		*affected = n;
 	if (insert_id != NULL)
 		*insert_id = id;
+	return 0;
+}
+
+int db_write_once(struct db *db, const char *sql, const struct db_param *p, int np,
+                  unsigned long long *affected, unsigned long long *insert_id, int *unknown,
+                  struct err **e)
+{
+	unsigned long long n = 0, id = 0;
+	int unk = 0;
+	struct run_args a = {sql, 1, 1, &unk, p, np, NULL, NULL, &n, &id};
+
+	if (run(db, &a, e) < 0) {
+		*unknown = unk;
+		return -1;
+	}
+	if (affected != NULL)
+		*affected = n;
+	if (insert_id != NULL)
+		*insert_id = id;
+	return 0;
+}
+
+/* The lost connection, while it still runs our statement (a connection id
+ * is reused only after a server restart, and then runs something else). */
+static const char SQL_CONN_BUSY[] = "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                                    "WHERE ID = ? AND COMMAND <> 'Sleep' AND INFO = ?";
+
+static int one_count(const struct db_row *r, void *arg)
+{
+	*(long long *)arg = db_row_i64(r, 0);
+	return 1;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Waits until the lost connection no longer runs the statement, for up to
+ * wait_s: 1 when it is done, 0 when it still runs. */
+static int wait_done(struct db *db, int wait_s, struct err **e)
+{
+	struct db_param p[2] = {DBP_I64((long long)db->lost_conn_id), DBP_STR(db->lost_sql)};
+	time_t deadline = time(NULL) + wait_s;
+
+	for (;;) {
+		long long busy = 0;
+
+		if (db_query(db, SQL_CONN_BUSY, p, 2, one_count, &busy, e) < 0)
+			return -1;
+		if (busy == 0)
+			return 1;
+		if (time(NULL) >= deadline)
+			return 0;
+		sleep_ms(100);
+	}
+}
+
+/* The server goes on with a statement whose client went away (and commits
+ * it); only once it has ended is the outcome settled.  After
+ * api.db_bulk_timeout_s it is killed (rolled back), which settles it too.
+ * A user sees its own connections without the PROCESS privilege. */
+int db_settle(struct db *db, struct err **e)
+{
+	int rc;
+
+	if (db->lost_conn_id == 0)
+		return 0;
+	rc = wait_done(db, db->cfg->db_bulk_timeout_s, e);
+	if (rc == 0) {
+		log_warnx("a write of lost connection %lu still runs after %d s: killing it",
+		          db->lost_conn_id, db->cfg->db_bulk_timeout_s);
+		if (db->conn != NULL && mysql_kill(db->conn, db->lost_conn_id) != 0)
+			log_warnx("KILL %lu: %s", db->lost_conn_id, mysql_error(db->conn));
+		rc = wait_done(db, 10, e);
+	}
+	if (rc < 0)
+		return err_wrap(e, "settling a write whose connection was lost");
+	if (rc == 0)
+		return err_set(e, ERR_UNAVAILABLE,
+		               "database unavailable: a write whose connection was lost could not "
+		               "be settled");
+	db->lost_conn_id = 0;
 	return 0;
 }
 
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
                  unsigned long long *affected, unsigned long long *insert_id, struct err **e)
 {
-	unsigned long long a = 0, id = 0;
+	unsigned long long n = 0, id = 0;
+	struct run_args a = {sql, 0, 0, NULL, p, np, NULL, NULL, &n, &id};
 
-	if (run(db, sql, 0, p, np, NULL, NULL, &a, &id, e) < 0)
+	if (run(db, &a, e) < 0)
 		return -1;
 	if (affected != NULL)
-		*affected = a;
+		*affected = n;
 	if (insert_id != NULL)
 		*insert_id = id;
 	return 0;

@@ -3,8 +3,10 @@
  * API sits in db*.c (db.c core, db_metrics.c, db_aws.c).
  *
  * A connection is opened lazily in the thread that uses it (after the fork).
- * On errors 2006/2013 (server gone) the statement is retried once on a new
- * connection with its statements re-prepared.  Connection failures map to
+ * When the server went away before a statement reached it (2006, killed,
+ * shutting down) the statement is retried once on a new connection with its
+ * statements re-prepared; never after "lost during query" (2013) or a
+ * timeout, and never at all for db_write_once.  Connection failures map to
  * ERR_UNAVAILABLE ("database unavailable: ..."), duplicate keys to
  * ERR_CONFLICT, anything else to ERR_INTERNAL. */
 #ifndef LAMBDA_API_DB_H
@@ -63,6 +65,27 @@ int db_query(struct db *db, const char *sql, const struct db_param *p, int np, d
 /* For INSERT/UPDATE/DELETE: *affected and *insert_id may be NULL. */
 int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
             unsigned long long *affected, unsigned long long *insert_id, struct err **e);
+/* Like db_exec for a statement that must not run twice (a plain INSERT, an
+ * UPDATE that bumps a version): once it may have reached the server it is
+ * never sent again.  When the connection breaks after sending (lost, timed
+ * out, killed), it returns -1 (ERR_UNAVAILABLE) with *unknown = 1: the
+ * statement may or may not have run, and the caller settles it with
+ * db_settle() and a read.  *unknown is written on failure only. */
+int db_write_once(struct db *db, const char *sql, const struct db_param *p, int np,
+                  unsigned long long *affected, unsigned long long *insert_id, int *unknown,
+                  struct err **e);
+/* After db_write_once's *unknown: waits until the server has finished the
+ * statement of the lost connection (it goes on after its client left), so
+ * that a read tells whether it was done; after api.db_bulk_timeout_s it
+ * kills it (a rollback) and waits for that.  ERR_UNAVAILABLE when neither
+ * happened. */
+int db_settle(struct db *db, struct err **e);
+
+/* The handle for statements that carry a function's code (up to 50 MB): a
+ * second connection of this thread, with api.db_bulk_timeout_s as its read
+ * and write timeout.  Owned by db (freed with it); db_bulk of it is itself. */
+struct db *db_bulk(struct db *db);
+
 /* Like db_exec for a statement built at run time (multi-row inserts): it is
  * prepared, run and closed, never cached. */
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,

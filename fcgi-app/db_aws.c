@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db_aws.h"
+#include "log.h"
 #include "xalloc.h"
 
 /* ============================================================ functions */
@@ -134,8 +135,9 @@ static const char SQL_EV_BEGIN[] = "START TRANSACTION";
 static const char SQL_EV_COMMIT[] = "COMMIT";
 static const char SQL_EV_ROLLBACK[] = "ROLLBACK";
 static const char SQL_EV_PICK[] =
-    "SELECT id, request_id, function_id, function_name, payload FROM event_queue "
-    "WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+    "SELECT id, request_id, function_id, function_name, payload, attempts + 1 FROM event_queue "
+    "WHERE state = 'queued' AND (run_after IS NULL OR run_after <= CURRENT_TIMESTAMP(3)) "
+    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
 static const char SQL_EV_MARK[] =
     "UPDATE event_queue SET state = 'running', claimed_by = ?, claimed_at = "
     "CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id = ? AND state = 'queued'";
@@ -143,16 +145,27 @@ static const char SQL_EV_FINISH[] =
     "UPDATE event_queue SET state = ?, result_status = ?, error = ?, finished_at = "
     "CURRENT_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_EV_REQUEUE[] =
-    "UPDATE event_queue SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
+    "UPDATE event_queue SET state = 'queued', claimed_by = NULL, claimed_at = NULL, "
+    "attempts = GREATEST(attempts, 1) - 1 WHERE id = ? AND state = 'running'";
+static const char SQL_EV_RETRY[] =
+    "UPDATE event_queue SET state = 'queued', claimed_by = NULL, claimed_at = NULL, "
+    "run_after = CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND, result_status = ?, error = ? "
     "WHERE id = ? AND state = 'running'";
 static const char SQL_EV_RUNNING[] =
-    "SELECT id, request_id, function_id, function_name, '', claimed_by FROM event_queue "
-    "WHERE state = 'running' ORDER BY id";
+    "SELECT id, request_id, function_id, function_name, '', attempts, claimed_by "
+    "FROM event_queue WHERE state = 'running' ORDER BY id";
 static const char SQL_EV_COUNT[] = "SELECT COUNT(*) FROM event_queue WHERE state = ?";
 static const char SQL_EV_PURGE[] =
     "DELETE FROM event_queue WHERE state IN ('done', 'failed') AND finished_at < "
     "CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND";
+static const char SQL_EV_QUEUED[] = "SELECT COUNT(*) FROM event_queue WHERE request_id = ?";
 static const char SQL_INV_STATUS[] = "SELECT status FROM invocations WHERE request_id = ?";
+
+static int one_count(const struct db_row *r, void *arg)
+{
+	*(long long *)arg = db_row_i64(r, 0);
+	return 1;
+}
 
 void db_aws_event_free(struct aws_event *ev)
 {
@@ -174,8 +187,9 @@ static void ev_from_row(const struct db_row *r, struct aws_event *ev)
 	if (ev->payload_len > 0)
 		memcpy(ev->payload, r->v[4], ev->payload_len);
 	ev->payload[ev->payload_len] = '\0';
-	if (r->n > 5)
-		ev->claimed_by = dup_or_null(r->v[5]);
+	ev->attempt = (int)db_row_i64(r, 5);
+	if (r->n > 6)
+		ev->claimed_by = dup_or_null(r->v[6]);
 }
 
 int db_aws_event_insert(struct db *db, const char *request_id, long long function_id,
@@ -183,8 +197,33 @@ int db_aws_event_insert(struct db *db, const char *request_id, long long functio
 {
 	struct db_param p[4] = {DBP_STR(request_id), DBP_I64(function_id), DBP_STR(function_name),
 	                        DBP_BLOB(payload != NULL ? payload : "", len)};
+	struct err *e1 = NULL;
+	long long n = 0;
+	int unknown = 0;
 
-	return db_exec(db, SQL_EV_INSERT, p, 4, NULL, NULL, e);
+	if (db_write_once(db, SQL_EV_INSERT, p, 4, NULL, NULL, &unknown, &e1) == 0)
+		return 0;
+	if (!unknown) {
+		*e = e1;
+		return -1;
+	}
+	/* The connection broke after sending: queued or not, the answer must
+	 * say which (a 202 for a lost call, or a 503 for a queued one that the
+	 * client sends again, would both be wrong). */
+	if (db_settle(db, e) < 0 || db_query(db, SQL_EV_QUEUED, p, 1, one_count, &n, e) < 0) {
+		log_warnx("event %s: connection lost during INSERT (%s); settled: unknown",
+		          request_id, err_msg(e1));
+		err_free(&e1);
+		return err_wrap(e, "the event may or may not be queued");
+	}
+	log_warnx("event %s: connection lost during INSERT (%s); settled: %s", request_id,
+	          err_msg(e1), n > 0 ? "queued" : "not queued");
+	err_free(&e1);
+	if (n == 0)
+		return err_set(e, ERR_UNAVAILABLE,
+		               "database unavailable: the connection was lost "
+		               "while queueing the event; it was not queued");
+	return 0;
 }
 
 static int one_ev(const struct db_row *r, void *arg)
@@ -251,6 +290,15 @@ int db_aws_event_requeue(struct db *db, long long id, struct err **e)
 	return db_exec(db, SQL_EV_REQUEUE, &p, 1, NULL, NULL, e);
 }
 
+int db_aws_event_retry(struct db *db, long long id, long long delay_ms, const char *status,
+                       const char *error, struct err **e)
+{
+	struct db_param p[4] = {DBP_I64(delay_ms * 1000), DBP_STR_OR_NULL(status),
+	                        DBP_STR_OR_NULL(error), DBP_I64(id)};
+
+	return db_exec(db, SQL_EV_RETRY, p, 4, NULL, NULL, e);
+}
+
 struct ev_ctx {
 	db_aws_event_cb fn;
 	void *arg;
@@ -273,12 +321,6 @@ int db_aws_event_running(struct db *db, db_aws_event_cb fn, void *arg, struct er
 	struct ev_ctx c = {fn, arg};
 
 	return db_query(db, SQL_EV_RUNNING, NULL, 0, ev_row, &c, e) < 0 ? -1 : 0;
-}
-
-static int one_count(const struct db_row *r, void *arg)
-{
-	*(long long *)arg = db_row_i64(r, 0);
-	return 1;
 }
 
 int db_aws_event_count(struct db *db, const char *state, long long *n, struct err **e)

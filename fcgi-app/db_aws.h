@@ -52,6 +52,7 @@ struct aws_event {
 	char *function_name;
 	char *payload; /* payload_len bytes, NUL-terminated */
 	size_t payload_len;
+	int attempt; /* the run this claim is (1, 2, 3) */
 	char *claimed_by;
 };
 
@@ -68,8 +69,14 @@ int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out
  * status and an error text (either may be NULL). */
 int db_aws_event_finish(struct db *db, long long id, const char *state, const char *status,
                         const char *error, struct err **e);
-/* Puts a claimed event back in the queue (it did not run). */
+/* Puts a claimed event back in the queue (it did not run: the attempt is
+ * not counted). */
 int db_aws_event_requeue(struct db *db, long long id, struct err **e);
+/* Puts a claimed event that ran and failed back in the queue for its next
+ * attempt, not claimed before delay_ms from now; keeps the failed run's
+ * status and error. */
+int db_aws_event_retry(struct db *db, long long id, long long delay_ms, const char *status,
+                       const char *error, struct err **e);
 /* Calls fn for every running event (claimed_by filled); fn's non-zero
  * return stops. */
 typedef int (*db_aws_event_cb)(const struct aws_event *ev, void *arg);

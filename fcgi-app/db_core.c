@@ -42,6 +42,11 @@ static const char SQL_FN_UPDATE[] =
     "version = version + 1, "
     "updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? AND version = ?";
 static const char SQL_FN_EXISTS[] = "SELECT version FROM functions WHERE id = ?";
+/* settling a write whose connection was lost (db_write_once) */
+static const char SQL_FN_WRITTEN_NEW[] =
+    "SELECT id FROM functions WHERE name = ? AND code_sha256 = ? AND version = 1";
+static const char SQL_FN_WRITTEN[] =
+    "SELECT COUNT(*) FROM functions WHERE id = ? AND version = ? AND code_sha256 = ?";
 static const char SQL_FN_DELETE[] = "DELETE FROM functions WHERE id = ?";
 
 static char *dup_or_null(const char *s)
@@ -103,14 +108,61 @@ static void fn_params(const struct function *f, struct db_param *p)
 	p[14] = DBP_STR(f->url_auth != NULL ? f->url_auth : "key");
 }
 
+static int one_i64(const struct db_row *r, void *arg)
+{
+	*(long long *)arg = db_row_i64(r, 0);
+	return 1;
+}
+
+/* The write's connection broke after sending: wait for the server to finish
+ * it, then read whether it was done (1), or not (0). */
+static int settle_write(struct db *db, const char *sql, const struct db_param *p, int np,
+                        long long *val, struct err **e)
+{
+	long long v = 0;
+	int rc;
+
+	if (db_settle(db, e) < 0)
+		return -1;
+	rc = db_query(db, sql, p, np, one_i64, &v, e);
+	if (rc < 0)
+		return err_wrap(e, "settling a write whose connection was lost");
+	*val = v;
+	return rc;
+}
+
 int db_fn_insert(struct db *db, const struct function *f, long long *id, struct err **e)
 {
 	struct db_param p[15];
 	struct err *e1 = NULL;
 	unsigned long long nid = 0;
+	int unknown = 0;
 
+	db = db_bulk(db); /* the row carries the code */
 	fn_params(f, p);
-	if (db_exec(db, SQL_FN_INSERT, p, 15, NULL, &nid, &e1) < 0) {
+	if (db_write_once(db, SQL_FN_INSERT, p, 15, NULL, &nid, &unknown, &e1) < 0) {
+		if (unknown) {
+			struct db_param q[2] = {DBP_STR(f->name), DBP_STR(f->code_sha256)};
+			long long got = 0;
+			int rc = settle_write(db, SQL_FN_WRITTEN_NEW, q, 2, &got, e);
+
+			log_warnx("function '%s': connection lost during INSERT (%s); settled: %s",
+			          f->name, err_msg(e1),
+			          rc < 0               ? "unknown"
+			          : rc == 1 && got > 0 ? "created"
+			                               : "not created");
+			if (rc < 0 || (rc == 1 && got > 0)) {
+				err_free(&e1);
+				if (rc < 0)
+					return -1;
+				*id = got;
+				return 0;
+			}
+			err_free(&e1);
+			return err_set(e, ERR_UNAVAILABLE,
+			               "database unavailable: the connection was lost while "
+			               "writing the function; it was not created");
+		}
 		if (e1->code == ERR_CONFLICT) {
 			err_free(&e1);
 			return err_set(e, ERR_CONFLICT,
@@ -141,6 +193,8 @@ int db_fn_get(struct db *db, const char *id_or_name, int with_code, struct funct
 	int rc = 0;
 
 	memset(&f, 0, sizeof(f));
+	if (with_code)
+		db = db_bulk(db); /* up to 50 MB of code to read */
 	if (all_digits(id_or_name)) {
 		p = DBP_I64(strtoll(id_or_name, NULL, 10));
 		rc = db_query(db, with_code ? SQL_FN_CODE_BY_ID : SQL_FN_BY_ID, &p, 1, one_fn, &f,
@@ -190,24 +244,39 @@ int db_fn_list(struct db *db, long long after_id, int limit, cJSON *arr, long lo
 	return 0;
 }
 
-static int one_i64(const struct db_row *r, void *arg)
-{
-	*(long long *)arg = db_row_i64(r, 0);
-	return 1;
-}
-
 int db_fn_update(struct db *db, const struct function *f, long long version, struct err **e)
 {
 	struct db_param p[17];
 	struct err *e1 = NULL;
 	unsigned long long n = 0;
 	long long cur = 0;
-	int rc;
+	int rc, unknown = 0;
 
+	db = db_bulk(db); /* the row carries the code */
 	fn_params(f, p);
 	p[15] = DBP_I64(f->id);
 	p[16] = DBP_I64(version);
-	if (db_exec(db, SQL_FN_UPDATE, p, 17, &n, NULL, &e1) < 0) {
+	if (db_write_once(db, SQL_FN_UPDATE, p, 17, &n, NULL, &unknown, &e1) < 0) {
+		if (unknown) {
+			struct db_param q[3] = {DBP_I64(f->id), DBP_I64(version + 1),
+			                        DBP_STR(f->code_sha256)};
+			long long got = 0;
+
+			rc = settle_write(db, SQL_FN_WRITTEN, q, 3, &got, e);
+			log_warnx("function %lld: connection lost during UPDATE (%s); settled: %s",
+			          f->id, err_msg(e1),
+			          rc < 0    ? "unknown"
+			          : got > 0 ? "updated"
+			                    : "not updated");
+			err_free(&e1);
+			if (rc < 0)
+				return -1;
+			if (got > 0)
+				return 0;
+			return err_set(e, ERR_UNAVAILABLE,
+			               "database unavailable: the connection was lost while "
+			               "writing the function; this change is not in it");
+		}
 		if (e1->code == ERR_CONFLICT) {
 			err_free(&e1);
 			return err_set(e, ERR_CONFLICT,
@@ -382,7 +451,7 @@ int db_key_revoke(struct db *db, long long id, struct err **e)
 
 /* ==================================================== invocation records */
 
-#define INV_NCOLS        21
+#define INV_NCOLS        22
 #define INV_CHUNK_ROWS   40
 #define LOGS_CHUNK_BYTES (4u * 1024 * 1024)
 
@@ -390,7 +459,7 @@ static const char INV_INSERT_HEAD[] =
     "INSERT IGNORE INTO invocations (request_id, function_id, function_name, "
     "function_version, source, isolation, started_at, duration_ms, total_ms, init_ms, "
     "queue_ms, cold, cold_reason, status, error_type, error_message, max_memory_bytes, "
-    "cpu_ms, response_bytes, batch_size, container) VALUES ";
+    "cpu_ms, response_bytes, batch_size, container, attempt) VALUES ";
 static const char LOGS_INSERT_HEAD[] =
     "INSERT IGNORE INTO invocation_logs (request_id, logs, truncated) VALUES ";
 
@@ -460,6 +529,7 @@ static void inv_params(const cJSON *o, struct db_param *p)
 	p[18] = jint(o, "response_bytes", -1);
 	p[19] = jint(o, "batch_size", 1);
 	p[20] = jstr(o, "container");
+	p[21] = jint(o, "attempt", 1);
 }
 
 static int insert_inv_chunk(struct db *db, cJSON *const *recs, int n, struct err **e)
@@ -526,10 +596,12 @@ int db_inv_insert(struct db *db, cJSON *const *recs, int n, struct err **e)
 
 #define INV_COLS                                                                                   \
 	"i.id, i.request_id, i.function_id, i.function_name, i.function_version, i.source, "       \
-	"i.isolation, " TS("i.started_at") ", i.duration_ms, i.total_ms, i.init_ms, i.queue_ms, "  \
-	                                   "i.cold, i.cold_reason, i.status, i.error_type, "       \
-	                                   "i.error_message, i.max_memory_bytes, "                 \
-	                                   "i.cpu_ms, i.response_bytes, i.batch_size, i.container"
+	"i.isolation, " TS(                                                                        \
+	    "i.started_at") ", i.duration_ms, i.total_ms, i.init_ms, i.queue_ms, "                 \
+	                    "i.cold, i.cold_reason, i.status, i.error_type, "                      \
+	                    "i.error_message, i.max_memory_bytes, "                                \
+	                    "i.cpu_ms, i.response_bytes, i.batch_size, i.container, "              \
+	                    "i.attempt"
 
 /* The filters are optional: "? = 0 OR col = ?" keeps one prepared statement
  * for every combination. */
@@ -583,6 +655,7 @@ static cJSON *inv_json(const struct db_row *r)
 	add_num_or_null(o, "response_bytes", r, 19);
 	add_num_or_null(o, "batch_size", r, 20);
 	add_str_or_null(o, "container", r->v[21]);
+	cJSON_AddNumberToObject(o, "attempt", db_row_double(r, 22));
 	return o;
 }
 
@@ -621,11 +694,11 @@ static int inv_get_row(const struct db_row *r, void *arg)
 {
 	cJSON *o = inv_json(r);
 
-	if (r->v[22] != NULL)
-		cJSON_AddItemToObject(o, "logs", cJSON_CreateString(r->v[22]));
+	if (r->v[23] != NULL)
+		cJSON_AddItemToObject(o, "logs", cJSON_CreateString(r->v[23]));
 	else
 		cJSON_AddStringToObject(o, "logs", "");
-	cJSON_AddBoolToObject(o, "logs_truncated", db_row_i64(r, 23) != 0);
+	cJSON_AddBoolToObject(o, "logs_truncated", db_row_i64(r, 24) != 0);
 	*(cJSON **)arg = o;
 	return 1;
 }

@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "cleanup.h"
+#include "crypt.h"
 #include "db.h"
 #include "db_aws.h"
 #include "db_core.h"
@@ -150,6 +151,54 @@ static void requeue(struct db *db, long long id)
 	}
 }
 
+void event_attempt_request_id(const char *request_id, int attempt, char out[37])
+{
+	char buf[64], hex[65];
+	int v;
+
+	if (attempt <= 1) {
+		snprintf(out, 37, "%s", request_id);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s#%d", request_id, attempt);
+	crypt_sha256_hex(buf, strlen(buf), hex);
+	v = hex[16] <= '9' ? hex[16] - '0' : hex[16] - 'a' + 10;
+	hex[12] = '8';           /* version 8: custom */
+	hex[16] = "89ab"[v & 3]; /* variant 10 */
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+static void retry(struct db *db, long long id, long long delay_ms, const char *status,
+                  const char *error)
+{
+	struct err *e = NULL;
+
+	while (db_aws_event_retry(db, id, delay_ms, status, error, &e) < 0) {
+		log_warnx("event %lld: queueing its retry: %s (retrying)", id, err_msg(e));
+		err_free(&e);
+		if (stopping())
+			return;
+		wait_ms(1000, 0);
+	}
+}
+
+/* An attempt that ran ended with status: the event is done, or its next
+ * attempt is queued (AWS retries errors, timeouts and its own failures). */
+static void after_run(struct db *db, const struct aws_event *ev, const char *status,
+                      const char *error)
+{
+	int last = ev->attempt >= app->cfg.event_max_attempts;
+
+	if (strcmp(status, "success") == 0)
+		finish(db, ev->id, "done", status, error);
+	else if (!last)
+		retry(db, ev->id, (long long)app->cfg.event_retry_delay_ms << (ev->attempt - 1),
+		      status, error);
+	else
+		finish(db, ev->id, strcmp(status, "internal") == 0 ? "failed" : "done", status,
+		       error);
+}
+
 /* After ERR_UNAVAILABLE: invoke_run recorded the call (as internal) when the
  * request reached the executor, and nothing when it did not.  The journal
  * reaches the database within api.journal_flush_ms. */
@@ -157,17 +206,19 @@ static void settle_unavailable(struct worker *w, const struct aws_event *ev, con
 {
 	_cleanup_free_ char *status = NULL;
 	struct err *e = NULL;
+	char rid[37];
 	int rc;
 
+	event_attempt_request_id(ev->request_id, ev->attempt, rid);
 	wait_ms(1000 + app->cfg.journal_flush_ms, 0);
-	while ((rc = db_aws_invocation_status(w->db, ev->request_id, &status, &e)) < 0) {
+	while ((rc = db_aws_invocation_status(w->db, rid, &status, &e)) < 0) {
 		err_free(&e);
 		if (stopping())
 			return;
 		wait_ms(1000, 0);
 	}
 	if (rc == 1)
-		finish(w->db, ev->id, "failed", status, why);
+		after_run(w->db, ev, status, why);
 	else
 		requeue(w->db, ev->id);
 }
@@ -179,9 +230,10 @@ static void run_event(struct worker *w, const struct aws_event *ev)
 	struct invoke_out out;
 	struct function f;
 	struct err *e = NULL;
-	char ref[32];
-	int retry = 0;
+	char ref[32], rid[37];
+	int retry_s = 0;
 
+	event_attempt_request_id(ev->request_id, ev->attempt, rid);
 	snprintf(ref, sizeof(ref), "%lld", ev->function_id);
 	while (db_fn_get(w->db, ref, 0, &f, &e) < 0) {
 		if (e->code == ERR_NOT_FOUND) {
@@ -201,16 +253,16 @@ static void run_event(struct worker *w, const struct aws_event *ev)
 	ir.fn = &f;
 	ir.event = event;
 	ir.source = "event";
-	ir.request_id = ev->request_id;
-	if (invoke_run(w, &ir, &out, &retry, &e) == 0) {
+	ir.request_id = rid;
+	ir.attempt = ev->attempt;
+	if (invoke_run(w, &ir, &out, &retry_s, &e) == 0) {
 		const cJSON *er = cJSON_GetObjectItemCaseSensitive(out.result, "error");
 		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(er, "errorMessage");
-		finish(w->db, ev->id, "done", out.status,
-		       cJSON_IsString(msg) ? msg->valuestring : NULL);
+		after_run(w->db, ev, out.status, cJSON_IsString(msg) ? msg->valuestring : NULL);
 		invoke_out_free(&out);
 	} else if (e->code == ERR_TOO_MANY) {
 		requeue(w->db, ev->id);
-		wait_ms(1000 * (retry > 0 ? retry : 1), 0);
+		wait_ms(1000 * (retry_s > 0 ? retry_s : 1), 0);
 	} else if (e->code == ERR_UNAVAILABLE) {
 		settle_unavailable(w, ev, err_msg(e));
 	} else {
@@ -228,15 +280,17 @@ static void settle_orphan(struct worker *w, const struct aws_event *ev)
 {
 	_cleanup_free_ char *status = NULL;
 	struct err *e = NULL;
-	int rc = db_aws_invocation_status(w->db, ev->request_id, &status, &e);
+	char rid[37];
+	int rc;
 
+	event_attempt_request_id(ev->request_id, ev->attempt, rid);
+	rc = db_aws_invocation_status(w->db, rid, &status, &e);
 	if (rc < 0) {
 		err_free(&e);
 		return;
 	}
 	if (rc == 1) {
-		finish(w->db, ev->id, strcmp(status, "internal") == 0 ? "failed" : "done", status,
-		       NULL);
+		after_run(w->db, ev, status, NULL);
 		return;
 	}
 	{
@@ -259,13 +313,14 @@ static void settle_orphan(struct worker *w, const struct aws_event *ev)
 		cJSON_AddStringToObject(er, "errorMessage", why);
 		gmtime_r(&t, &tm);
 		strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S.000", &tm);
-		rec = invoke_record(&f, ev->request_id, "event", "docker", now, 0.0, res);
+		rec = invoke_record(&f, rid, "event", "docker", now, 0.0, res);
+		cJSON_AddNumberToObject(rec, "attempt", ev->attempt);
 		if (journal_append(app->journal, rec, &e) < 0) {
 			log_warnx("event %lld: %s", ev->id, err_msg(e));
 			err_free(&e);
 			return;
 		}
-		finish(w->db, ev->id, "failed", "internal", why);
+		after_run(w->db, ev, "internal", why);
 	}
 }
 

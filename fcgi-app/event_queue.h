@@ -5,14 +5,20 @@
  * runs dispatchers, so the queue drains while any process lives and resumes
  * when one starts again.
  *
- * Each queued call runs at most once and has exactly one invocation record:
+ * A queued call runs up to api.event_max_attempts times (AWS's retries of
+ * asynchronous invocations), each attempt once, with one invocation record
+ * per attempt (its `attempt` column):
  *   - refused by the executor before running (queue full, executor down
- *     before the request went out): the row goes back to the queue;
- *   - it ran: "done" with the invocation's status (function errors are not
- *     retried);
- *   - the process that claimed it died: another process settles the row from
- *     the invocation record (journaled before the run was answered); without
- *     one it is "failed" and recorded with status "internal". */
+ *     before the request went out): the row goes back to the queue and the
+ *     attempt does not count;
+ *   - it ran and succeeded: "done";
+ *   - it ran and ended in error, timeout, oom, killed or internal: queued
+ *     again for the next attempt after api.event_retry_delay_ms (doubled for
+ *     each further one); after the last one "done" ("failed" if internal)
+ *     with that run's status;
+ *   - the process that claimed it died: another process settles the attempt
+ *     from its invocation record (journaled before the run was answered);
+ *     without one it is recorded with status "internal"; then as above. */
 #ifndef LAMBDA_API_EVENT_QUEUE_H
 #define LAMBDA_API_EVENT_QUEUE_H
 
@@ -29,6 +35,12 @@ int event_queue_start(struct err **e);
 void event_queue_stop(void);
 /* Wakes this process's dispatchers: an event was just queued. */
 void event_queue_notify(void);
+
+/* The request id of an event's attempt: the event's own for attempt 1 (the
+ * x-amzn-RequestId the client got); for attempt n > 1 a UUID (version 8,
+ * RFC 9562) made of SHA-256("<request id>#<n>"), so that a process settling
+ * an orphaned attempt finds its record. */
+void event_attempt_request_id(const char *request_id, int attempt, char out[37]);
 
 /* "<pid>:<start time in clock ticks>" of process pid (for claimed_by), or
  * -1 when it does not exist.  Exposed for the unit tests. */

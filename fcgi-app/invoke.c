@@ -219,6 +219,8 @@ static int record(const struct invoke_req *req, const char *rid, const char *iso
 	_cleanup_cjson_ cJSON *rec =
 	    invoke_record(req->fn, rid, req->source, iso, started, total_ms, result);
 
+	if (req->attempt > 0)
+		cJSON_AddNumberToObject(rec, "attempt", req->attempt);
 	if (journal_append(app->journal, rec, e) < 0) {
 		log_errx("invocation %s not recorded: %s", rid, err_msg(*e));
 		return err_wrap(e, "the invocation could not be recorded");

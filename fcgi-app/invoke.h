@@ -19,6 +19,7 @@ struct invoke_req {
 	const char *source;        /* "api" | "aws" | "url" | "seed" | "event" */
 	const char *request_id;    /* NULL: a new UUID; else this one (36 characters: an
 	                            * event queued earlier keeps its id) */
+	int attempt;               /* an Event's run: 1, 2, 3 (0: not an Event) */
 };
 
 struct invoke_out {

@@ -1,5 +1,7 @@
 #include <config.h>
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,15 +107,39 @@ static void add_allow(char *allow, size_t cap, const char *method)
 	strncat(allow, method, cap - strlen(allow) - 1);
 }
 
+/* No route takes req: the table that owns its path answers, else we do. */
+static void miss(const struct route_table *const *tables, size_t ntables, struct request *req,
+                 struct reply *rep, int status, const char *allow, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (size_t t = 0; t < ntables; t++)
+		if (tables[t]->miss != NULL && tables[t]->miss(req, rep, status, allow, msg))
+			return;
+	if (status == 400) {
+		reply_error(rep, 400, "invalid", "%s", msg);
+	} else if (status == 405) {
+		reply_error(rep, 405, "method_not_allowed", "%s", msg);
+		reply_header(rep, "Allow", "%s", allow);
+	} else {
+		reply_error(rep, 404, "not_found", "%s", msg);
+	}
+}
+
 static int fill_params(struct request *req, const struct seg *segs, const int *idx, int nidx,
-                       int rest, int nsegs, struct reply *rep)
+                       int rest, int nsegs, struct reply *rep,
+                       const struct route_table *const *tables, size_t ntables)
 {
 	struct err *e = NULL;
 
 	for (int i = 0; i < nidx; i++) {
 		char *v = NULL;
 		if (url_decode(segs[idx[i]].p, segs[idx[i]].n, 0, &v, &e) < 0) {
-			reply_error(rep, 400, "invalid", "path: %s", err_msg(e));
+			miss(tables, ntables, req, rep, 400, "", "path: %s", err_msg(e));
 			err_free(&e);
 			return -1;
 		}
@@ -134,7 +160,7 @@ const struct route *router_match(const struct route_table *const *tables, size_t
 	char allow[128] = "";
 
 	if (nsegs < 0) {
-		reply_error(rep, 404, "not_found", "no such resource");
+		miss(tables, ntables, req, rep, 404, "", "no such resource");
 		return NULL;
 	}
 	for (size_t t = 0; t < ntables; t++) {
@@ -159,19 +185,25 @@ const struct route *router_match(const struct route_table *const *tables, size_t
 		}
 	}
 	if (best == NULL) {
-		if (allow[0] != '\0') {
-			reply_error(rep, 405, "method_not_allowed",
-			            "method %s is not allowed here; allowed: %s", req->method,
-			            allow);
-			reply_header(rep, "Allow", "%s", allow);
-		} else {
-			reply_error(rep, 404, "not_found", "no such resource");
-		}
+		if (allow[0] != '\0')
+			miss(tables, ntables, req, rep, 405, allow,
+			     "method %s is not allowed here; allowed: %s", req->method, allow);
+		else
+			miss(tables, ntables, req, rep, 404, "", "no such resource");
 		return NULL;
 	}
-	if (fill_params(req, segs, best_idx, best_nidx, best_rest, nsegs, rep) < 0)
+	if (fill_params(req, segs, best_idx, best_nidx, best_rest, nsegs, rep, tables, ntables) < 0)
 		return NULL;
 	return best;
+}
+
+int router_pattern_matches(const char *pattern, const char *path)
+{
+	struct seg segs[ROUTER_MAX_SEGMENTS];
+	int nsegs = split(path, segs, ROUTER_MAX_SEGMENTS);
+	int idx[REQUEST_MAX_PARAMS], nidx = 0, rest;
+
+	return nsegs >= 0 && pattern_match(pattern, segs, nsegs, idx, &nidx, &rest) >= 0;
 }
 
 void router_dispatch(const struct route_table *const *tables, size_t ntables, struct request *req,

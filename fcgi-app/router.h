@@ -6,7 +6,9 @@
  * (percent-decoded into request->params[]), and a final "{*}" for the rest
  * of the path (possibly empty, kept encoded).  When several routes match, the
  * one with the most literal segments wins.  A path that matches with another
- * method gives 405 with Allow; no match gives 404. */
+ * method gives 405 with Allow; no match gives 404; a badly encoded segment
+ * 400.  A table may answer these itself for the paths it owns (its `miss`:
+ * the AWS API answers in AWS's shape under its dated prefixes). */
 #ifndef LAMBDA_API_ROUTER_H
 #define LAMBDA_API_ROUTER_H
 
@@ -26,18 +28,32 @@ struct route {
 	route_handler handler;
 };
 
+/* Called when no route takes req: returns 1 after filling rep when req's
+ * path is the table's to answer, 0 to let the router answer in our REST
+ * shape.  status is 404 (no route), 405 (other methods: allow lists them)
+ * or 400 (a badly encoded path: msg says why). */
+typedef int (*route_miss)(struct request *req, struct reply *rep, int status, const char *allow,
+                          const char *msg);
+
 struct route_table {
 	const struct route *routes;
 	size_t n;
+	route_miss miss; /* NULL: misses get our REST errors */
 };
 
-#define ROUTE_TABLE(name, arr) const struct route_table name = {arr, sizeof(arr) / sizeof(arr[0])}
+#define ROUTE_TABLE(name, arr)                                                                     \
+	const struct route_table name = {arr, sizeof(arr) / sizeof(arr[0]), NULL}
+#define ROUTE_TABLE_MISS(name, arr, miss)                                                          \
+	const struct route_table name = {arr, sizeof(arr) / sizeof(arr[0]), miss}
 
 /* Finds the route for req among the tables.  On success returns it and
  * fills req->params.  On failure returns NULL and fills rep (404, or 405
  * with Allow, or 400 for a badly encoded path). */
 const struct route *router_match(const struct route_table *const *tables, size_t ntables,
                                  struct request *req, struct reply *rep);
+/* Whether path matches pattern (the syntax above; the method is not
+ * looked at). */
+int router_pattern_matches(const char *pattern, const char *path);
 /* router_match, then auth, then the handler. */
 void router_dispatch(const struct route_table *const *tables, size_t ntables, struct request *req,
                      struct reply *rep);

@@ -232,3 +232,40 @@ def wait_records(name, n, timeout=30.0, source=None):
         return recs if len(recs) >= n else None
 
     return h.wait_until(got, timeout=timeout, interval=0.2) or []
+
+
+def signed(method, path, body=b"", headers=None, key=None, timeout=120):
+    """One raw HTTP request signed with SigV4 (service lambda) by botocore,
+    as an AWS client would send it; returns what h.api returns."""
+    from botocore.auth import SigV4Auth  # noqa: PLC0415
+    from botocore.awsrequest import AWSRequest  # noqa: PLC0415
+    from botocore.credentials import Credentials  # noqa: PLC0415
+
+    akid, secret = (key or admin_key()).split(".", 1)
+    data = body.encode() if isinstance(body, str) else bytes(body)
+    req = AWSRequest(method=method, url=h.URL + path, data=data, headers=headers or {})
+    SigV4Auth(Credentials(akid, secret), "lambda", REGION).add_auth(req)
+    return h.api(method, path, body=data if data else None, key=None,
+                 headers=dict(req.headers), timeout=timeout)
+
+
+def attempt_request_id(rid, attempt):
+    """The request id of attempt `attempt` of the Event invocation `rid`
+    (fcgi-app/event_queue.h event_attempt_request_id)."""
+    if attempt <= 1:
+        return rid
+    d = list(hashlib.sha256(f"{rid}#{attempt}".encode()).hexdigest())
+    d[12] = "8"
+    d[16] = "89ab"[int(d[16], 16) & 3]
+    d = "".join(d)
+    return f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}"
+
+
+def sql(query):
+    """Runs a query as root on the stack's MariaDB; rows as lists of str."""
+    p = subprocess.run(
+        ["mariadb", "--no-defaults", "--socket", os.path.join(h.VAR, "run", "mysql.sock"),
+         "-uroot", "--batch", "--skip-column-names", "lambda", "-e", query],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    h.check(p.returncode == 0, f"mariadb: {p.stderr.strip()}")
+    return [line.split("\t") for line in p.stdout.splitlines()]

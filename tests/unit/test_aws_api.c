@@ -215,12 +215,32 @@ static void test_process_token(void **state)
 	assert_int_equal(event_queue_process_token(0x7ffffff0L, tok, sizeof(tok)), -1);
 }
 
+/* Attempt 1 is the id the client got; retries get ids derived from it
+ * (vectors computed with Python's hashlib). */
+static void test_attempt_request_id(void **state)
+{
+	static const char rid[] = "0f8fad5b-d9cb-469f-a165-70867728950e";
+	char out[37];
+
+	(void)state;
+	event_attempt_request_id(rid, 1, out);
+	assert_string_equal(out, rid);
+	event_attempt_request_id(rid, 2, out);
+	assert_string_equal(out, "e6afad94-2c2d-836c-8e14-eb7cde7fef8d");
+	event_attempt_request_id(rid, 3, out);
+	assert_string_equal(out, "41853056-6682-8ac9-a51b-7a215d5bad0f");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fn_ref),       cmocka_unit_test(test_runtimes),
-	    cmocka_unit_test(test_config_shape), cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_log_tail),     cmocka_unit_test(test_process_token),
+	    cmocka_unit_test(test_fn_ref),
+	    cmocka_unit_test(test_runtimes),
+	    cmocka_unit_test(test_config_shape),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_log_tail),
+	    cmocka_unit_test(test_process_token),
+	    cmocka_unit_test(test_attempt_request_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,6 +106,29 @@ static void test_errors_and_bounds(void **state)
 	assert_int_equal(config_parse(&c, "api.threads = 256\n", "/v", &e), 0);
 	assert_int_equal(c.threads, 256);
 	config_free(&c);
+	/* the keys of issue 7's writes and retries, each as a pair */
+	expect_error("api.db_bulk_timeout_s = 3601\n",
+	             "line 1: api.db_bulk_timeout_s: 3601 is out of bounds [1, 3600]");
+	expect_error("api.event_max_attempts = 4\n",
+	             "line 1: api.event_max_attempts: 4 is out of bounds [1, 3]");
+	expect_error("api.event_max_attempts = 0\n",
+	             "line 1: api.event_max_attempts: 0 is out of bounds [1, 3]");
+	expect_error("api.event_retry_delay_ms = 3600001\n",
+	             "line 1: api.event_retry_delay_ms: 3600001 is out of bounds [0, 3600000]");
+	assert_int_equal(config_parse(&c, "", "/v", &e), 0);
+	assert_int_equal(c.db_bulk_timeout_s, 60);
+	assert_int_equal(c.event_max_attempts, 3);
+	assert_int_equal(c.event_retry_delay_ms, 1000);
+	config_free(&c);
+	assert_int_equal(config_parse(&c,
+	                              "api.db_bulk_timeout_s = 3600\napi.event_max_attempts = 1\n"
+	                              "api.event_retry_delay_ms = 3600000\n",
+	                              "/v", &e),
+	                 0);
+	assert_int_equal(c.db_bulk_timeout_s, 3600);
+	assert_int_equal(c.event_max_attempts, 1);
+	assert_int_equal(c.event_retry_delay_ms, 3600000);
+	config_free(&c);
 }
 
 static void test_table_sane(void **state)

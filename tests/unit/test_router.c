@@ -192,6 +192,66 @@ static void test_dispatch_auth_and_silence(void **state)
 	reply_free(&rep);
 }
 
+/* A table that owns /own/...: its misses come to it, the others' do not. */
+static int miss_status;
+static char miss_allow[64];
+
+static int own_miss(struct request *req, struct reply *rep, int status, const char *allow,
+                    const char *msg)
+{
+	(void)msg;
+	if (strncmp(req->path, "/own/", 5) != 0)
+		return 0;
+	miss_status = status;
+	snprintf(miss_allow, sizeof(miss_allow), "%s", allow);
+	reply_empty(rep, 418);
+	return 1;
+}
+
+static const struct route own_routes[] = {
+    {"POST", "/own/{}/run", NULL, h_one},
+};
+ROUTE_TABLE_MISS(own_table, own_routes, own_miss);
+
+static void expect_miss(const char *method, const char *uri, int status, const char *allow)
+{
+	static const struct route_table *const both[] = {&test_routes, &own_table};
+	struct request req;
+	struct reply rep;
+
+	miss_status = 0;
+	miss_allow[0] = '\0';
+	request_init(&req, method, uri, NULL);
+	reply_init(&rep);
+	router_dispatch(both, 2, &req, &rep);
+	if (strncmp(uri, "/own/", 5) == 0) {
+		assert_int_equal(rep.status, 418); /* the owner answered */
+		assert_int_equal(miss_status, status);
+		assert_string_equal(miss_allow, allow);
+	} else {
+		assert_int_equal(rep.status, status); /* ours, as before */
+		assert_int_equal(miss_status, 0);
+	}
+	request_free(&req);
+	reply_free(&rep);
+}
+
+static void test_miss_hook(void **state)
+{
+	(void)state;
+	expect_miss("GET", "/own/nothing/here", 404, "");
+	expect_miss("GET", "/own/x/run", 405, "POST");
+	expect_miss("POST", "/own/%zz/run", 400, "");
+	expect_miss("GET", "/own//run", 404, "");
+	expect_miss("GET", "/api/nothing", 404, "");
+	expect_miss("DELETE", "/api/functions", 405, "");
+	assert_true(router_pattern_matches("/own/{}/run", "/own/a/run"));
+	assert_true(router_pattern_matches("/own/{*}", "/own"));
+	assert_true(router_pattern_matches("/own/{*}", "/own/a/b"));
+	assert_false(router_pattern_matches("/own/{}/run", "/own/a/walk"));
+	assert_false(router_pattern_matches("/own/{}", "/own//"));
+}
+
 static void test_request_helpers(void **state)
 {
 	char *env[] = {"HTTP_AUTHORIZATION=Bearer x", "CONTENT_TYPE=application/json",
@@ -256,6 +316,7 @@ int main(void)
 	    cmocka_unit_test(test_rest_pattern),
 	    cmocka_unit_test(test_bad_paths),
 	    cmocka_unit_test(test_dispatch_auth_and_silence),
+	    cmocka_unit_test(test_miss_hook),
 	    cmocka_unit_test(test_request_helpers),
 	    cmocka_unit_test(test_reply),
 	};
