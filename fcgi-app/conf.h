@@ -36,9 +36,9 @@ struct config {
 	int journal_flush_ms;
 	int exec_connect_timeout_ms;
 	int exec_ping_timeout_ms;
-	int exec_margin_ms;       /* added to a function's timeout while waiting for its result */
-	int key_cache_ms;         /* max age of a cached API key; 0 = no cache (keycache.h) */
-	char *key_cache_file;     /* the shared generation counter; default $var_dir/run/api-keys.gen */
+	int exec_margin_ms;   /* added to a function's timeout while waiting for its result */
+	int key_cache_ms;     /* max age of a cached API key; 0 = no cache (keycache.h) */
+	char *key_cache_file; /* the shared generation counter; default $var_dir/run/api-keys.gen */
 	int event_max_attempts;   /* runs of an Event invocation that fails, in all */
 	int event_retry_delay_ms; /* before the 2nd run; doubled before each further one */
 };
