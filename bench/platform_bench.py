@@ -373,8 +373,8 @@ def run_stack(rep, cfg, results):
                 ratio = "%.2fx" % (c["p50"] / base["p50"]) if base else "-"
                 rows.append([lang, rt, ms(c["p50"]), ms(c["p99"]), ratio,
                              ", ".join("%s %d" % kv for kv in sorted(reasons.items())),
-                             "+" + ms(run["p50"]), "+" + ms(run["max"]),
-                             "+" + ms(wall["p50"]), "+" + ms(wall["max"])])
+                             "%+.2f" % run["p50"], "%+.2f" % run["max"],
+                             "%+.2f" % wall["p50"], "%+.2f" % wall["max"]])
     finally:
         try:
             _stack("stop")
