@@ -413,7 +413,7 @@ static void on_writable(struct conn *c)
 static void on_readable(struct conn *c)
 {
 	char rid[64], ra[16], err[200];
-	int status = 0, keep = 1, r;
+	int status = 0, keep = 1, eof = 0, r;
 
 	for (;;) {
 		if (c->r_cap - c->r_len < 65536 + 1) {
@@ -427,17 +427,29 @@ static void on_readable(struct conn *c)
 		ssize_t n = read(c->fd, c->rbuf + c->r_len, c->r_cap - c->r_len - 1);
 		if (n < 0 && errno == EAGAIN)
 			break;
-		if (n <= 0) {
-			fail_request(c,
-			             n < 0 ? strerror(errno) : "connection closed by the server");
+		if (n < 0) {
+			fail_request(c, strerror(errno));
 			return;
+		}
+		if (n == 0) {
+			/* A server that closes after its answer (Connection: close,
+			 * e.g. lighttpd's max-keep-alive-requests) may have its FIN read
+			 * in the same wake-up as the answer: parse what came first. */
+			eof = 1;
+			break;
 		}
 		c->r_len += (size_t)n;
 	}
 	err[0] = '\0';
 	r = parse_response(c, &status, rid, ra, err, &keep);
+	if (r == 0 && eof) {
+		fail_request(c, "connection closed by the server");
+		return;
+	}
 	if (r == 0)
 		return;
+	if (eof)
+		keep = 0;
 	if (r < 0) {
 		fail_request(c, "malformed response");
 		return;
