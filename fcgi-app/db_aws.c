@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "db_aws.h"
 #include "log.h"
 #include "xalloc.h"
@@ -154,6 +155,8 @@ static const char SQL_EV_RETRY[] =
 static const char SQL_EV_RUNNING[] =
     "SELECT id, request_id, function_id, function_name, '', attempts, claimed_by "
     "FROM event_queue WHERE state = 'running' ORDER BY id";
+static const char SQL_EV_OWNER[] =
+    "SELECT claimed_by FROM event_queue WHERE id = ? AND state = 'running'";
 static const char SQL_EV_COUNT[] = "SELECT COUNT(*) FROM event_queue WHERE state = ?";
 static const char SQL_EV_PURGE[] =
     "DELETE FROM event_queue WHERE state IN ('done', 'failed') AND finished_at < "
@@ -237,7 +240,7 @@ int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out
 	struct aws_event ev;
 	struct db_param p[2];
 	unsigned long long n = 0;
-	int rc;
+	int rc, unknown = 0;
 
 	memset(&ev, 0, sizeof(ev));
 	if (db_exec(db, SQL_EV_BEGIN, NULL, 0, NULL, NULL, e) < 0)
@@ -257,13 +260,20 @@ int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out
 		rc = 0;
 		goto rollback;
 	}
-	if (db_exec(db, SQL_EV_COMMIT, NULL, 0, NULL, NULL, e) < 0) {
-		db_aws_event_free(&ev);
-		return -1;
+	/* Sent once: a COMMIT re-sent on a new connection "succeeds" with the
+	 * claim rolled back, and one lost after sending may have landed. */
+	if (db_write_once(db, SQL_EV_COMMIT, NULL, 0, NULL, NULL, &unknown, e) < 0) {
+		if (!unknown) {
+			db_aws_event_free(&ev);
+			return -1;
+		}
+		rc = -2;
+	} else {
+		rc = 1;
 	}
 	ev.claimed_by = xstrdup(claimer);
 	*out = ev;
-	return 1;
+	return rc;
 rollback:
 	db_aws_event_free(&ev);
 	{
@@ -272,6 +282,24 @@ rollback:
 		err_free(&e2);
 	}
 	return rc;
+}
+
+static int owner_row(const struct db_row *r, void *arg)
+{
+	char **owner = arg;
+
+	*owner = xstrdup(r->v[0] != NULL ? r->v[0] : "");
+	return 1;
+}
+
+int db_aws_event_claimed(struct db *db, long long id, const char *claimer, struct err **e)
+{
+	struct db_param p = DBP_I64(id);
+	_cleanup_free_ char *owner = NULL;
+
+	if (db_settle(db, e) < 0 || db_query(db, SQL_EV_OWNER, &p, 1, owner_row, &owner, e) < 0)
+		return -1;
+	return owner != NULL && strcmp(owner, claimer) == 0;
 }
 
 int db_aws_event_finish(struct db *db, long long id, const char *state, const char *status,

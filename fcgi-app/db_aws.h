@@ -63,8 +63,13 @@ int db_aws_event_insert(struct db *db, const char *request_id, long long functio
                         const char *function_name, const char *payload, size_t len, struct err **e);
 /* Claims the oldest queued event for claimer (SELECT ... FOR UPDATE SKIP
  * LOCKED, then state running, in one transaction).  Returns 1 and fills
- * *out, 0 when nothing is queued, -1 on error. */
+ * *out, 0 when nothing is queued, -1 on error.  Returns -2 with *out filled
+ * (and *e set) when the connection broke after the COMMIT was sent: the claim
+ * may or may not hold, and db_aws_event_claimed() says which. */
 int db_aws_event_claim(struct db *db, const char *claimer, struct aws_event *out, struct err **e);
+/* Whether event id is running under claimer (so one claimer must not claim
+ * twice at once): 1 yes, 0 no, -1 when the database cannot say yet. */
+int db_aws_event_claimed(struct db *db, long long id, const char *claimer, struct err **e);
 /* Settles a claimed event: state "done" or "failed", with the invocation's
  * status and an error text (either may be NULL). */
 int db_aws_event_finish(struct db *db, long long id, const char *state, const char *status,

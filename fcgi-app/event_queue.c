@@ -324,6 +324,15 @@ static void settle_orphan(struct worker *w, const struct aws_event *ev)
 	}
 }
 
+/* Whether claimed_by ("<process token>#<thread>") names process token. */
+static int claimed_by_process(const char *claimed_by, const char *token)
+{
+	size_t n = strlen(token);
+
+	return claimed_by != NULL && strncmp(claimed_by, token, n) == 0 &&
+	       (claimed_by[n] == '\0' || claimed_by[n] == '#');
+}
+
 static int claimer_gone(const char *claimed_by)
 {
 	char tok[64];
@@ -333,7 +342,7 @@ static int claimer_gone(const char *claimed_by)
 		return 1;
 	if (event_queue_process_token(pid, tok, sizeof(tok)) < 0)
 		return 1;
-	return strcmp(tok, claimed_by) != 0; /* the pid was reused */
+	return !claimed_by_process(claimed_by, tok); /* the pid was reused */
 }
 
 static int check_orphan(const struct aws_event *ev, void *arg)
@@ -342,8 +351,7 @@ static int check_orphan(const struct aws_event *ev, void *arg)
 	time_t now = time(NULL);
 	int i;
 
-	if (strcmp(ev->claimed_by != NULL ? ev->claimed_by : "", q.token) == 0 ||
-	    !claimer_gone(ev->claimed_by))
+	if (claimed_by_process(ev->claimed_by, q.token) || !claimer_gone(ev->claimed_by))
 		return 0;
 	for (i = 0; i < q.norphans; i++)
 		if (q.orphans[i].id == ev->id)
@@ -380,13 +388,38 @@ static void housekeeping(struct worker *w, time_t *last_purge)
 
 /* ------------------------------------------------------------ threads */
 
+/* A claim whose COMMIT was lost after sending: whether it holds is read
+ * back once the database answers (retrying while it restarts), so that a
+ * claim that landed is run, not left "running" by a process that lives on.
+ * Returns 1 when it is ours to run, 0 when it is not (or we stop). */
+static int settle_claim(struct dispatcher *d, const struct aws_event *ev)
+{
+	struct err *e = NULL;
+	int rc;
+
+	while ((rc = db_aws_event_claimed(d->w.db, ev->id, ev->claimed_by, &e)) < 0) {
+		log_warnx("event %lld: settling a claim whose COMMIT was lost: %s (retrying)",
+		          ev->id, err_msg(e));
+		err_free(&e);
+		if (stopping())
+			return 0; /* if it held, the next process settles it as an orphan */
+		wait_ms(1000, 0);
+	}
+	log_warnx("event %lld: a claim whose COMMIT was lost %s", ev->id,
+	          rc == 1 ? "held: running it" : "did not hold");
+	return rc;
+}
+
 static void *dispatcher_main(void *arg)
 {
 	struct dispatcher *d = arg;
 	time_t last_house = 0, last_purge = time(NULL), last_warn = 0;
 	struct aws_event ev;
 	struct err *e = NULL;
+	char claimer[sizeof(q.token) + 16];
 
+	/* one claimer per thread: a settled claim is this thread's or not */
+	snprintf(claimer, sizeof(claimer), "%s#%d", q.token, d->index);
 	db_thread_init();
 	d->w.db = db_new(&app->cfg);
 	d->w.ec = exec_client_new(&app->cfg);
@@ -397,7 +430,15 @@ static void *dispatcher_main(void *arg)
 			housekeeping(&d->w, &last_purge);
 			last_house = time(NULL);
 		}
-		rc = db_aws_event_claim(d->w.db, q.token, &ev, &e);
+		rc = db_aws_event_claim(d->w.db, claimer, &ev, &e);
+		if (rc == -2) {
+			err_free(&e);
+			rc = settle_claim(d, &ev);
+			if (rc == 0) {
+				db_aws_event_free(&ev);
+				continue;
+			}
+		}
 		if (rc < 0) {
 			if (time(NULL) - last_warn >= 60) {
 				log_warnx("event queue: %s", err_msg(e));

@@ -24,6 +24,19 @@ JS_ECHO = "exports.handler = async (event) => ({ok: true, n: event.n});\n"
 PY_SLOW = "import time\ndef handler(event, context):\n    time.sleep(0.2)\n    return 'slept'\n"
 JS_FAIL = "exports.handler = async () => { throw new TypeError('planned failure'); };\n"
 PY_SPIN = "import time\ndef handler(event, context):\n    time.sleep(5)\n    return 'late'\n"
+# Appends the event's n to the container's /tmp/seen ({"dump": true} reads
+# it back): with concurrency 1 one container serves every call, so its /tmp
+# tells how often each event ran.
+PY_COUNTER = r'''
+import os, time
+def handler(event, context):
+    if event.get('dump'):
+        return open('/tmp/seen').read().split() if os.path.exists('/tmp/seen') else []
+    with open('/tmp/seen', 'a') as f:
+        f.write('%s\n' % event['n'])
+    time.sleep(event.get('s', 0))
+    return event['n']
+'''
 
 
 # ---------------------------------------------------------------- figures

@@ -15,23 +15,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 import relib  # noqa: E402
 
-# Appends the event's n to the container's /tmp/seen: with concurrency 1 one
-# container serves every call, so its /tmp tells how often each event ran.
-COUNTER = r'''
-import os, time
-def handler(event, context):
-    if event.get('dump'):
-        return open('/tmp/seen').read().split() if os.path.exists('/tmp/seen') else []
-    with open('/tmp/seen', 'a') as f:
-        f.write('%s\n' % event['n'])
-    time.sleep(event.get('s', 0))
-    return event['n']
-'''
 EVENTS = 20
 
 t = h.Tap()
 fast = relib.create(relib.PY_ECHO, "python", "docker", "fm-fast")
-ctr = relib.create(COUNTER, "python", "docker", "fm-ctr", concurrency=1)
+ctr = relib.create(relib.PY_COUNTER, "python", "docker", "fm-ctr", concurrency=1)
 relib.warm(fast)
 st, _, j = relib.invoke(ctr, {"dump": True})
 t.ok(st == 200 and j.get("result") == [], "the counting function starts empty", (st, j))
