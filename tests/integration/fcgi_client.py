@@ -61,7 +61,9 @@ def fcgi_get(sock_path, path, key, timeout=10):
     raise OSError("no END_REQUEST from %s" % sock_path)
 
 
-SOCKS = sorted(glob.glob(os.path.join(h.VAR, "run", "api.sock-*")))
+def sockets():
+    """This stack's FastCGI sockets, one per lambda-api process (call it once the stack runs)."""
+    return sorted(glob.glob(os.path.join(h.VAR, "run", "api.sock-*")))
 
 
 def spread(fn, n, threads=8):

@@ -19,11 +19,12 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apistack  # noqa: E402
-from fcgi_client import SOCKS, fcgi_get, spread  # noqa: E402
+from fcgi_client import fcgi_get, sockets, spread  # noqa: E402
 import harness as h  # noqa: E402
 
 t = h.Tap()
 admin = apistack.up()
+SOCKS = sockets()
 CODE = "def handler(event, context):\n    return event\n"
 
 
@@ -121,13 +122,17 @@ def _():
     warm([f["name"]])
     n = 400
     before = stmt_executes()
+    t0 = time.monotonic()
     res = spread(lambda i: fcgi_get(SOCKS[i % len(SOCKS)], "/api/functions/" + f["name"],
                                     admin)[0], n)
+    took = time.monotonic() - t0
     used = stmt_executes() - before
     h.check(res == [200] * n, f"answers: {set(res)}")
-    # without the cache every GET executes one statement (the key cache spares the other); what
-    # remains is the refill after each 1 s expiry and the background threads' polling
-    h.check(used < n // 4, f"{used} statements for {n} GETs")
+    # Without the cache every GET executes one statement (the key cache spares the other).
+    # What remains grows with time, not requests: per process a refill after each 1 s expiry
+    # and the event dispatchers' polls (2 threads x 2/s), so a slow machine gets 12/s more.
+    allowed = n // 4 + int(12 * took)
+    h.check(used < allowed, f"{used} statements for {n} GETs in {took:.1f} s (< {allowed})")
 
 
 t.done()

@@ -17,11 +17,12 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apistack  # noqa: E402
-from fcgi_client import SOCKS, fcgi_get, spread  # noqa: E402
+from fcgi_client import fcgi_get, sockets, spread  # noqa: E402
 import harness as h  # noqa: E402
 
 t = h.Tap()
 admin = apistack.up()
+SOCKS = sockets()
 
 
 def new_key(name):
