@@ -7,7 +7,8 @@ Sections: baseline (docker run --rm per call), bootstrap (cold start and warm ro
 bootstraps through `docker run -i`, batching), memory (idle warm containers), platform (cold
 no-pool / pre-warmed / warm through a real executor), stack (cold no-pool calls and timeout
 enforcement over HTTP through the full stack), wrk (warm throughput through lighttpd),
-apiget (authenticated GET /api/functions/NAME through lighttpd, API-key cache off vs on).
+apiget (authenticated GET /api/functions/NAME through lighttpd, API-key and function caches
+off vs on).
 Every figure printed was measured in this run; ratios compare figures of this same run.
 """
 

@@ -12,6 +12,7 @@
 struct db;
 struct exec_client;
 struct journal;
+struct fncache;
 struct keycache;
 
 struct app {
@@ -19,6 +20,7 @@ struct app {
 	uint8_t master_key[APP_MASTER_KEY_LEN]; /* $VAR/master.key; never in the database */
 	struct journal *journal;                /* this process's invocation journal */
 	struct keycache *keys;                  /* valid API keys (keycache.h); NULL = none */
+	struct fncache *fns;                    /* function rows (fncache.h); NULL = none */
 };
 
 /* The one instance, set up by main() (or a test) before any request. */

@@ -39,6 +39,8 @@ struct config {
 	int exec_margin_ms;   /* added to a function's timeout while waiting for its result */
 	int key_cache_ms;     /* max age of a cached API key; 0 = no cache (keycache.h) */
 	char *key_cache_file; /* the shared generation counter; default $var_dir/run/api-keys.gen */
+	int fn_cache_ms;      /* max age of a cached function row; 0 = no cache (fncache.h) */
+	char *fn_cache_file;  /* its generation counter; default $var_dir/run/functions.gen */
 	int event_max_attempts;   /* runs of an Event invocation that fails, in all */
 	int event_retry_delay_ms; /* before the 2nd run; doubled before each further one */
 };

@@ -48,6 +48,8 @@ const struct conf_entry config_table[] = {
     {"api.exec_margin_ms", CONF_INT, OFF(exec_margin_ms), "30000", 0, 600000},
     {"api.key_cache_ms", CONF_INT, OFF(key_cache_ms), "5000", 0, 60000},
     {"api.key_cache_file", CONF_STR, OFF(key_cache_file), NULL, 0, 0},
+    {"api.fn_cache_ms", CONF_INT, OFF(fn_cache_ms), "1000", 0, 60000},
+    {"api.fn_cache_file", CONF_STR, OFF(fn_cache_file), NULL, 0, 0},
 };
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
 
@@ -75,6 +77,7 @@ static int fill_derived(struct config *c, const char *dir, struct err **e)
 	set_default_path(&c->journal_dir, c->var_dir, "journal");
 	set_default_path(&c->master_key, c->var_dir, "master.key");
 	set_default_path(&c->key_cache_file, c->var_dir, "run/api-keys.gen");
+	set_default_path(&c->fn_cache_file, c->var_dir, "run/functions.gen");
 	if (c->instance == NULL) {
 		char hex[65];
 		crypt_sha256_hex(c->var_dir, strlen(c->var_dir), hex);

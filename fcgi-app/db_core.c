@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "buf.h"
 #include "cleanup.h"
 #include "db_core.h"
 #include "db_metrics.h"
+#include "fncache.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -114,6 +116,12 @@ static int one_i64(const struct db_row *r, void *arg)
 	return 1;
 }
 
+static void fn_changed(void)
+{
+	if (app != NULL && app->fns != NULL)
+		fncache_invalidate(app->fns);
+}
+
 /* The write's connection broke after sending: wait for the server to finish
  * it, then read whether it was done (1), or not (0). */
 static int settle_write(struct db *db, const char *sql, const struct db_param *p, int np,
@@ -131,7 +139,7 @@ static int settle_write(struct db *db, const char *sql, const struct db_param *p
 	return rc;
 }
 
-int db_fn_insert(struct db *db, const struct function *f, long long *id, struct err **e)
+static int fn_insert_sql(struct db *db, const struct function *f, long long *id, struct err **e)
 {
 	struct db_param p[15];
 	struct err *e1 = NULL;
@@ -175,6 +183,16 @@ int db_fn_insert(struct db *db, const struct function *f, long long *id, struct 
 	return 0;
 }
 
+/* Every write to functions, done or failed (a lost connection may still
+ * commit), moves the function cache's generation in every process. */
+int db_fn_insert(struct db *db, const struct function *f, long long *id, struct err **e)
+{
+	int rc = fn_insert_sql(db, f, id, e);
+
+	fn_changed();
+	return rc;
+}
+
 static int all_digits(const char *s)
 {
 	if (*s == '\0' || strlen(s) > 18)
@@ -188,13 +206,17 @@ static int all_digits(const char *s)
 int db_fn_get(struct db *db, const char *id_or_name, int with_code, struct function *out,
               struct err **e)
 {
+	struct fncache *fc = app != NULL ? app->fns : NULL;
 	struct function f;
 	struct db_param p;
+	uint64_t gen = 0;
 	int rc = 0;
 
 	memset(&f, 0, sizeof(f));
 	if (with_code)
 		db = db_bulk(db); /* up to 50 MB of code to read */
+	else if (fc != NULL && fncache_get(fc, id_or_name, out, &gen))
+		return 0;
 	if (all_digits(id_or_name)) {
 		p = DBP_I64(strtoll(id_or_name, NULL, 10));
 		rc = db_query(db, with_code ? SQL_FN_CODE_BY_ID : SQL_FN_BY_ID, &p, 1, one_fn, &f,
@@ -211,6 +233,8 @@ int db_fn_get(struct db *db, const char *id_or_name, int with_code, struct funct
 	}
 	if (rc == 0)
 		return err_set(e, ERR_NOT_FOUND, "no function with id or name '%s'", id_or_name);
+	if (!with_code && fc != NULL)
+		fncache_put(fc, id_or_name, &f, gen);
 	*out = f;
 	return 0;
 }
@@ -244,7 +268,7 @@ int db_fn_list(struct db *db, long long after_id, int limit, cJSON *arr, long lo
 	return 0;
 }
 
-int db_fn_update(struct db *db, const struct function *f, long long version, struct err **e)
+static int fn_update_sql(struct db *db, const struct function *f, long long version, struct err **e)
 {
 	struct db_param p[17];
 	struct err *e1 = NULL;
@@ -295,7 +319,15 @@ int db_fn_update(struct db *db, const struct function *f, long long version, str
 	return err_set(e, ERR_CONFLICT, "the function changed while it was being updated; retry");
 }
 
-int db_fn_delete(struct db *db, long long id, struct err **e)
+int db_fn_update(struct db *db, const struct function *f, long long version, struct err **e)
+{
+	int rc = fn_update_sql(db, f, version, e);
+
+	fn_changed();
+	return rc;
+}
+
+static int fn_delete_sql(struct db *db, long long id, struct err **e)
 {
 	struct db_param p = DBP_I64(id);
 	unsigned long long n = 0;
@@ -305,6 +337,14 @@ int db_fn_delete(struct db *db, long long id, struct err **e)
 	if (n == 0)
 		return err_set(e, ERR_NOT_FOUND, "no function with id %lld", id);
 	return 0;
+}
+
+int db_fn_delete(struct db *db, long long id, struct err **e)
+{
+	int rc = fn_delete_sql(db, id, e);
+
+	fn_changed();
+	return rc;
 }
 
 /* ============================================================= API keys */

@@ -8,7 +8,10 @@
 #include "db.h"
 #include "function.h"
 
-/* ---- functions */
+/* ---- functions
+ * Without its code a function is served from the process's function cache
+ * (app->fns, fncache.h) when it holds it; every insert, update and delete
+ * bumps the cache's shared generation, done or failed. */
 /* Inserts f (all fields set); *id is the new id.  ERR_CONFLICT when the name
  * is taken. */
 int db_fn_insert(struct db *db, const struct function *f, long long *id, struct err **e);

@@ -2,17 +2,13 @@
  * keycache.h for the contract and docs/design.md "API-key cache". */
 #include <config.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "cleanup.h"
 #include "crypt.h"
+#include "gen.h"
 #include "keycache.h"
 #include "xalloc.h"
 
@@ -58,30 +54,16 @@ static size_t home(const char *hash)
 
 struct keycache *keycache_open(const char *path, int max_age_ms, struct err **e)
 {
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	uint64_t *g = gen_map(path, e);
 	struct keycache *kc;
-	struct stat st;
-	void *m;
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		err_setsys(e, ERR_IO, "%s", path);
+	if (g == NULL)
 		return NULL;
-	}
-	/* Only ever grows it: a concurrent opener never zeroes a live counter. */
-	if (st.st_size < (off_t)sizeof(uint64_t) && ftruncate(fd, sizeof(uint64_t)) < 0) {
-		err_setsys(e, ERR_IO, "%s: ftruncate", path);
-		return NULL;
-	}
-	m = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		err_setsys(e, ERR_IO, "%s: mmap", path);
-		return NULL;
-	}
 	kc = xcalloc(1, sizeof(*kc));
-	kc->shared = m;
+	kc->shared = g;
 	kc->max_age_ms = max_age_ms;
 	pthread_mutex_init(&kc->mu, NULL);
-	kc->gen = __atomic_load_n(kc->shared, __ATOMIC_ACQUIRE);
+	kc->gen = gen_load(kc->shared);
 	return kc;
 }
 
@@ -89,7 +71,7 @@ void keycache_free(struct keycache *kc)
 {
 	if (kc == NULL)
 		return;
-	munmap(kc->shared, sizeof(uint64_t));
+	gen_unmap(kc->shared);
 	pthread_mutex_destroy(&kc->mu);
 	free(kc);
 }
@@ -97,7 +79,7 @@ void keycache_free(struct keycache *kc)
 /* With kc->mu held: empties the cache when the shared generation moved. */
 static uint64_t sync_gen(struct keycache *kc)
 {
-	uint64_t g = __atomic_load_n(kc->shared, __ATOMIC_ACQUIRE);
+	uint64_t g = gen_load(kc->shared);
 
 	if (g != kc->gen) {
 		for (size_t i = 0; i < KEYCACHE_SLOTS; i++)
@@ -183,5 +165,5 @@ void keycache_put(struct keycache *kc, const char *hash, long long key_id, uint6
 
 void keycache_invalidate(struct keycache *kc)
 {
-	__atomic_add_fetch(kc->shared, 1, __ATOMIC_ACQ_REL);
+	gen_bump(kc->shared);
 }

@@ -30,6 +30,7 @@
 #include "db_core.h"
 #include "event_queue.h"
 #include "exec_client.h"
+#include "fncache.h"
 #include "journal.h"
 #include "keycache.h"
 #include "log.h"
@@ -231,6 +232,9 @@ static int serve_forever(void)
 	app->keys = keycache_open(app->cfg.key_cache_file, app->cfg.key_cache_ms, &e);
 	if (app->keys == NULL)
 		fatalx("%s", err_msg(e));
+	app->fns = fncache_open(app->cfg.fn_cache_file, app->cfg.fn_cache_ms, &e);
+	if (app->fns == NULL)
+		fatalx("%s", err_msg(e));
 	replay_at_start();
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
@@ -265,6 +269,8 @@ static int serve_forever(void)
 	app->journal = NULL;
 	keycache_free(app->keys);
 	app->keys = NULL;
+	fncache_free(app->fns);
+	app->fns = NULL;
 	free(workers);
 	free(tids);
 	log_info("stopped");

@@ -96,7 +96,13 @@ static void test_errors_and_bounds(void **state)
 	assert_int_equal(config_parse(&c, "api.key_cache_ms = 60000\n", "/v", &e), 0);
 	assert_int_equal(c.key_cache_ms, 60000);
 	assert_string_equal(c.key_cache_file, "/v/run/api-keys.gen");
+	assert_int_equal(c.fn_cache_ms, 1000);
+	assert_string_equal(c.fn_cache_file, "/v/run/functions.gen");
 	config_free(&c);
+	expect_error("api.fn_cache_ms = -1\n",
+	             "line 1: api.fn_cache_ms: -1 is out of bounds [0, 60000]");
+	expect_error("api.fn_cache_ms = 60001\n",
+	             "line 1: api.fn_cache_ms: 60001 is out of bounds [0, 60000]");
 	assert_int_equal(config_parse(&c, "api.key_cache_ms = 0\n", "/v", &e), 0);
 	assert_int_equal(c.key_cache_ms, 0);
 	config_free(&c);
