@@ -17,23 +17,28 @@
 //          checked against.
 //   wall   the harness's clock from page.goto() to waitForSelector()
 //          returning: the page clock plus Playwright's and Chromium's own
-//          overhead (the DevTools round trips, the renderer process a new
-//          context's first navigation starts, goto waiting for the load event,
-//          the selector polling) that a user never pays.
+//          overhead (the DevTools round trips and the selector polling,
+//          slow on a loaded machine) that a user never pays.
 // The gap between them is split into "before navigation start" (goto to
 // the page's time origin, both on the epoch clock) and "after the frame".
 // Browser launch and context creation are timed apart and never counted.
 //
 // Usage: LAMBDA_TEST_URL=http://127.0.0.1:8080 LAMBDA_TEST_KEY=$(cat var/admin.key) \
-//        node bench/dashboard_load.mjs [RUNS] [--trace] [--json FILE]
+//        node bench/dashboard_load.mjs [RUNS] [--trace] [--json FILE] [--paths A=/x/,B=/y/]
+//
+// --paths: several copies of the dashboard under the same server, each
+// loaded in every run (the order alternates from run to run), so that all
+// see the same machine load; prints each one's figures and the ratios to the
+// first (bench/dashboard_ab.sh). Default: one, at /.
 //
 // --trace: also prints, for the sign-in page, the median of where the time
 // goes (page clock): index.html's response, the last script and the
 // stylesheet loaded, DOMContentLoaded, the load event, first contentful
 // paint, the form in the DOM and on screen, the number and bytes of the
 // requests; plus the resource list of the median run (the waterfall).
-// --json FILE: writes every run's figures to FILE (bench/dashboard_ab.sh).
-// Exit status: 0 when the sign-in page's median (page clock) is under 300 ms.
+// --json FILE: writes every run's figures to FILE.
+// Exit status: 0 when the sign-in page's median (page clock) is under 300 ms
+// (of the last variant with --paths).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,6 +51,11 @@ const TRACE = args.includes('--trace');
 const jsonAt = args.indexOf('--json');
 const JSON_OUT = jsonAt >= 0 ? args[jsonAt + 1] : null;
 const RUNS = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--json') || 10);
+const pathsAt = args.indexOf('--paths');
+const VARIANTS = (pathsAt >= 0 ? args[pathsAt + 1] : '=/').split(',').map((v) => {
+  const [name, p] = v.split('=');
+  return { name, path: p };
+});
 const TARGET_MS = 300;
 if (!URL0 || !KEY) {
   console.error('set LAMBDA_TEST_URL and LAMBDA_TEST_KEY');
@@ -91,6 +101,7 @@ function marker(sels) {
 // The figures of the page just loaded for selector key k; waits for the frame mark.
 async function figures(page, k, gotoEpoch) {
   await page.waitForFunction((key) => window.__seen && window.__seen[key] && window.__seen[key].shown, k);
+  await page.waitForLoadState('load'); // for the trace's load event and resource list
   return page.evaluate(([key, g]) => {
     const nav = performance.getEntriesByType('navigation')[0];
     const res = performance.getEntriesByType('resource');
@@ -116,37 +127,49 @@ async function figures(page, k, gotoEpoch) {
   }, [k, gotoEpoch]);
 }
 
-// goto + waitForSelector on the harness clock, then the page's figures.
+// goto + waitForSelector on the harness clock, then the page's figures. goto
+// returns at the commit, not at the load event (Playwright's default): a
+// page that draws its form before its load event must not wait for it here.
 async function timedLoad(page, url, k) {
   const g = epochNow();
-  await page.goto(url);
+  await page.goto(url, { waitUntil: 'commit' });
   await page.waitForSelector(SEL[k], { state: 'attached', timeout: 30000 });
   const wall = epochNow() - g;
   return { ...(await figures(page, k, g)), wall };
 }
 
-const runs = [];
-const setup = [];
-for (let i = 0; i < RUNS; i += 1) {
-  t0 = epochNow();
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } }); // empty cache
+// One fresh context (empty cache): the three loads of one variant.
+async function oneRun(base) {
+  const t = epochNow();
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await ctx.addInitScript(marker, SEL);
   const page = await ctx.newPage();
-  setup.push(epochNow() - t0);
-  const signin = await timedLoad(page, `${URL0}/`, 'signin');
+  const setupMs = epochNow() - t;
+  const signin = await timedLoad(page, `${base}`, 'signin');
   await ctx.addInitScript((key) => sessionStorage.setItem('lambda.apiKey', key), KEY);
   const page2 = await ctx.newPage();
-  const functions = await timedLoad(page2, `${URL0}/#/functions`, 'functions');
+  const functions = await timedLoad(page2, `${base}#/functions`, 'functions');
   // in-app navigation (the fragment changes, the document stays): page clock
   // from the hash change
   const g = epochNow();
   const start = await page2.evaluate(() => performance.now());
-  await page2.goto(`${URL0}/#/monitoring`);
+  await page2.goto(`${base}#/monitoring`);
   await page2.waitForSelector(SEL.monitoring, { state: 'attached', timeout: 30000 });
   const wall = epochNow() - g;
   const mon = await figures(page2, 'monitoring', g);
-  runs.push({ signin, functions, monitoring: { wall, shown: mon.shown - start, requests: mon.requests } });
   await ctx.close();
+  return { setupMs, signin, functions, monitoring: { wall, shown: mon.shown - start, requests: mon.requests } };
+}
+
+const byVariant = Object.fromEntries(VARIANTS.map((v) => [v.name, []]));
+const setup = [];
+for (let i = 0; i < RUNS; i += 1) {
+  const order = i % 2 ? [...VARIANTS].reverse() : VARIANTS;
+  for (const v of order) {
+    const r = await oneRun(`${URL0}${v.path}`);
+    setup.push(r.setupMs);
+    byVariant[v.name].push(r);
+  }
 }
 await browser.close();
 
@@ -156,33 +179,56 @@ const stat = (a) => {
   const s = sorted(a);
   return `median ${median(s).toFixed(0)} (min ${s[0].toFixed(0)}, max ${s[s.length - 1].toFixed(0)})`;
 };
-const col = (k, f) => runs.map((r) => r[k][f]);
-console.log(`# ${RUNS} loads each, fresh context (no cache), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`# ${RUNS} loads each, fresh context (no cache), load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`# not counted: browser launch ${launchMs.toFixed(0)} ms; new context + page ${stat(setup)} ms`);
 console.log('# ms; page = navigation start to the frame showing it (page clock); wall = goto to selector (harness)');
-for (const k of ['signin', 'functions']) {
-  const name = k === 'signin' ? 'sign-in form (first visit)' : 'functions table (signed in)';
-  console.log(`${name.padEnd(34)} page ${stat(col(k, 'shown'))}; wall ${stat(col(k, 'wall'))}; ` +
-    `goto to navigation start ${median(col(k, 'before')).toFixed(0)}`);
-}
-console.log(`${'monitoring, first chart data'.padEnd(34)} page ${stat(col('monitoring', 'shown'))}; ` +
-  `wall ${stat(col('monitoring', 'wall'))} (in-app, from the hash change)`);
-if (TRACE) {
+let lastMed = 0;
+const medOf = {};
+for (const v of VARIANTS) {
+  const runs = byVariant[v.name];
+  const col = (k, f) => runs.map((r) => r[k][f]);
+  if (VARIANTS.length > 1) console.log(`## ${v.name} (${v.path})`);
   for (const k of ['signin', 'functions']) {
-    const tr = runs.map((r) => r[k]);
-    const med = (f) => median(tr.map((x) => x[f] ?? 0));
-    console.log(`# ${k}, median ms from navigation start: index.html requested ${med('request').toFixed(0)}, received ${med('html').toFixed(0)}, last .js ${med('js').toFixed(0)}, ` +
-      `.css ${med('css').toFixed(0)}, last /api/ ${med('api').toFixed(0)}, DOMContentLoaded ${med('dcl').toFixed(0)}, ` +
-      `first contentful paint ${med('fcp').toFixed(0)}, in the DOM ${med('dom').toFixed(0)}, on screen ${med('shown').toFixed(0)}, ` +
-      `load event ${med('load').toFixed(0)}; ${med('requests')} requests, ${med('bytes')} bytes transferred`);
+    const name = k === 'signin' ? 'sign-in form usable (first visit)' : 'functions table (signed in)';
+    console.log(`${name.padEnd(34)} page ${stat(col(k, 'shown'))}; wall ${stat(col(k, 'wall'))}; ` +
+      `goto to navigation start ${median(col(k, 'before')).toFixed(0)}`);
   }
-  const mid = runs.map((r) => r.signin).sort((a, b) => a.shown - b.shown)[Math.floor(runs.length / 2)];
-  console.log('# waterfall of the median sign-in run: path start end transferred body');
-  for (const r of mid.list) console.log(`  ${r.join(' ')}`);
+  console.log(`${'monitoring, first chart data'.padEnd(34)} page ${stat(col('monitoring', 'shown'))}; ` +
+    `wall ${stat(col('monitoring', 'wall'))} (in-app, from the hash change)`);
+  if (TRACE) {
+    for (const k of ['signin', 'functions']) {
+      const tr = runs.map((r) => r[k]);
+      const med = (f) => median(tr.map((x) => x[f] ?? 0));
+      console.log(`# ${k}, median ms from navigation start: index.html requested ${med('request').toFixed(0)}, received ${med('html').toFixed(0)}, ` +
+        `last .js ${med('js').toFixed(0)}, .css ${med('css').toFixed(0)}, last /api/ ${med('api').toFixed(0)}, ` +
+        `DOMContentLoaded ${med('dcl').toFixed(0)}, first contentful paint ${med('fcp').toFixed(0)}, in the DOM ${med('dom').toFixed(0)}, ` +
+        `on screen ${med('shown').toFixed(0)}, load event ${med('load').toFixed(0)}; ${med('requests')} requests, ${med('bytes')} bytes transferred`);
+    }
+    const mid = runs.map((r) => r.signin).sort((a, b) => a.shown - b.shown)[Math.floor(runs.length / 2)];
+    console.log('# waterfall of the median sign-in run: path start end transferred body');
+    for (const r of mid.list) console.log(`  ${r.join(' ')}`);
+  }
+  medOf[v.name] = {
+    signin: median(col('signin', 'shown')), signinWall: median(col('signin', 'wall')),
+    functions: median(col('functions', 'shown')), functionsWall: median(col('functions', 'wall')),
+    monitoring: median(col('monitoring', 'shown')), requests: median(col('signin', 'requests')), bytes: median(col('signin', 'bytes')),
+  };
+  lastMed = medOf[v.name].signin;
+}
+if (VARIANTS.length > 1) {
+  const base = VARIANTS[0].name;
+  console.log(`# medians (ms) and ratios to ${base}`);
+  console.log('| variant | sign-in usable, page | sign-in, wall | requests | bytes | functions table, page | functions, wall | monitoring data, page |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const v of VARIANTS) {
+    const m = medOf[v.name];
+    const b = medOf[base];
+    const r = (k) => (v.name === base ? `${m[k].toFixed(0)}` : `${m[k].toFixed(0)} (${(m[k] / b[k]).toFixed(2)}x)`);
+    console.log(`| ${v.name} | ${r('signin')} | ${r('signinWall')} | ${m.requests} | ${m.bytes} | ${r('functions')} | ${r('functionsWall')} | ${r('monitoring')} |`);
+  }
 }
 if (JSON_OUT) {
-  fs.writeFileSync(JSON_OUT, JSON.stringify({ load: os.loadavg(), launchMs, setup, runs }, (k, v) => (k === 'list' ? undefined : v)));
+  fs.writeFileSync(JSON_OUT, JSON.stringify({ load: os.loadavg(), launchMs, setup, byVariant }, (k, v) => (k === 'list' ? undefined : v)));
 }
-const med = median(col('signin', 'shown'));
-console.log(`target (sign-in form on screen < ${TARGET_MS} ms, page clock median): ${med < TARGET_MS ? 'met' : 'missed'} (${med.toFixed(0)} ms)`);
-process.exit(med < TARGET_MS ? 0 : 1);
+console.log(`target (sign-in form usable on screen < ${TARGET_MS} ms, page clock median): ${lastMed < TARGET_MS ? 'met' : 'missed'} (${lastMed.toFixed(0)} ms)`);
+process.exit(lastMed < TARGET_MS ? 0 : 1);
