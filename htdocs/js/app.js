@@ -1,16 +1,18 @@
 // Shell and router. Routes live in the URL fragment (#/functions/x) so that
 // the static server needs no rewrite rules; the API key never appears there.
 //
-// Pages are imported when first shown, not up front: the first load fetches
-// and compiles only this file, dom.js, api.js and the page it shows (the
-// sign-in page: 4 modules instead of 19; index.html preloads them), see
-// docs/dashboard.md "First load".
+// scripts/build-htdocs.sh bundles this module and everything it imports,
+// the pages included, into dist/app.js (esbuild): the first load fetches
+// index.html, the stylesheet, js/boot.js and that one script. The sign-in
+// page's markup is in index.html (on screen before any script ran); its
+// module only attaches the handler. See docs/dashboard.md "First load".
 
 import { h, replace, loading, errorState } from './dom.js';
 import * as api from './api.js';
+import * as login from './pages/login.js';
 
 const pages = {
-  login: () => import('./pages/login.js'),
+  login: async () => login,
   functions: () => import('./pages/functions.js'),
   functionForm: () => import('./pages/function-form.js'),
   functionDetail: () => import('./pages/function-detail.js'),
@@ -64,6 +66,7 @@ async function route() {
   const { path, query } = parseHash();
   const signedIn = !!api.getKey();
   document.getElementById('topbar').hidden = !signedIn;
+  document.documentElement.classList.toggle('signed-in', signedIn); // see js/boot.js
   if (path === '/' || path === '') { go(signedIn ? '/functions' : '/login'); return; }
   const r = routes.find((x) => x.re.test(path));
   if (!r) {
@@ -80,7 +83,7 @@ async function route() {
   document.title = `${r.title} · Lambda`;
   const ctl = new AbortController();
   current = { ctl, cleanup: null };
-  replace(main, loading());
+  if (r.page !== pages.login) replace(main, loading()); // the sign-in page is in index.html
   try {
     const page = await r.page(); // the module, fetched once, then from the module map
     if (ctl.signal.aborted) return;
@@ -131,5 +134,5 @@ document.getElementById('signout').addEventListener('click', () => {
 window.addEventListener('hashchange', route);
 window.addEventListener('lambda:signedin', pollHealth);
 document.addEventListener('visibilitychange', () => { if (!document.hidden) pollHealth(); });
-route();
-pollHealth();
+// The health badge waits for the first page, whose requests come first.
+route().finally(pollHealth);

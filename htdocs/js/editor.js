@@ -6,7 +6,10 @@ import { h } from './dom.js';
 
 let cmPromise = null;
 function loadCodeMirror() {
-  if (!cmPromise) cmPromise = import('../vendor/codemirror.js').catch(() => null);
+  // resolved against the page, not this module: the same URL from js/editor.js
+  // and from the bundle (dist/app.js), which must not take CodeMirror in
+  const url = new URL('vendor/codemirror.js', document.baseURI).href;
+  if (!cmPromise) cmPromise = import(url).catch(() => null);
   return cmPromise;
 }
 

@@ -158,7 +158,11 @@ try {
     const html = await r.text();
     check(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), 'an inline <script> in index.html');
     check(!/\son[a-z]+\s*=/i.test(html), 'an inline event handler in index.html');
-    for (const asset of ['/js/app.js', '/css/app.css', '/vendor/chart.umd.min.js', '/vendor/codemirror.js']) {
+    // the sign-in page is in the HTML, its button disabled until the script attached the handler
+    // (a native submit would put the key into a URL)
+    check(/id="login-static"/.test(html), 'no static sign-in page in index.html');
+    check(/<button type="submit"[^>]*\sdisabled>/.test(html), 'the static sign-in button is not disabled');
+    for (const asset of ['/dist/app.js', '/js/boot.js', '/css/app.css', '/vendor/chart.umd.min.js', '/vendor/codemirror.js']) {
       const a = await fetch(URL0 + asset);
       check(a.status === 200, `${asset}: ${a.status} (scripts/build-htdocs.sh run?)`);
     }
@@ -166,8 +170,8 @@ try {
     check(evil.status === 400 && /^name:/.test(evil.data.error.message), `a markup name was not refused: ${evil.status}`);
     const t0 = Date.now();
     await page.goto(`${URL0}/`);
-    await page.waitForSelector('.login-form input[name=key]');
-    console.log(`#   first load to the sign-in form: ${Date.now() - t0} ms`);
+    await page.waitForSelector('.login-form button[type=submit]:not([disabled])');
+    console.log(`#   first load to the sign-in form, usable: ${Date.now() - t0} ms`);
   });
 
   await test('a wrong key shows the sign-in error and keeps the user out', async () => {
@@ -188,6 +192,22 @@ try {
     check(await page.evaluate(() => localStorage.length) === 0, 'something in localStorage');
     check(!page.url().includes(KEY) && !page.url().includes(KEY.split('.')[0]), `key in URL ${page.url()}`);
     await shot('02-functions');
+  });
+
+  await test('a signed-in reload does not flash the sign-in page', async () => {
+    // when the parser inserts index.html's sign-in page, js/boot.js must already have hidden it
+    await page.addInitScript(() => {
+      new MutationObserver((_, mo) => {
+        const el = document.getElementById('login-static');
+        if (!el) return;
+        window.__loginHiddenAtParse = document.documentElement.classList.contains('signed-in');
+        mo.disconnect();
+      }).observe(document, { childList: true, subtree: true });
+    });
+    await page.reload();
+    await page.waitForSelector('h1:text("Functions")', { timeout: 10000 });
+    check(await page.evaluate(() => window.__loginHiddenAtParse) === true, 'the sign-in page was parsed visible for a signed-in tab');
+    check(await page.locator('.login-form').count() === 0, 'the sign-in form is still in the page');
   });
 
   await test('a bad field shows the API error next to that field', async () => {
@@ -392,8 +412,14 @@ try {
   await test('signing out forgets the key', async () => {
     await go('/functions', '#signout');
     await page.click('#signout');
-    await page.waitForSelector('.login-form');
+    await page.waitForSelector('.login-form button[type=submit]:not([disabled])');
     check(await page.evaluate(() => sessionStorage.getItem('lambda.apiKey')) === null, 'key kept after sign-out');
+    // a copy of index.html's sign-in page, empty, visible and working again
+    check(await page.inputValue('.login-form input[name=key]') === '', 'the key is still in the sign-in form');
+    check(await page.isVisible('#login-static'), 'the sign-in page is hidden after signing out');
+    await page.fill('input[name=key]', 'LK-not-a-key');
+    await page.click('.login-form button[type=submit]');
+    await page.locator('.login-form .field-error').waitFor({ state: 'visible', timeout: 10000 });
   });
 } catch (e) {
   report(false, 'browser session', (e && e.stack) || String(e));

@@ -12,8 +12,8 @@ import * as fmt from '../format.js';
 
 export async function render(main, params, ctx) {
   const path = `/api/functions/${api.enc(params.name)}`;
-  const fn = normFunction(await api.get(path, null, { signal: ctx.signal }));
-  await loadCharts();
+  const [raw] = await Promise.all([api.get(path, null, { signal: ctx.signal }), loadCharts()]);
+  const fn = normFunction(raw);
   let win = '1h';
   const liveEl = h('span', { class: 'live', role: 'status', 'aria-live': 'off' }, 'Connecting…');
   const del = h('button', { type: 'button', class: 'btn btn-danger-ghost' }, 'Delete');

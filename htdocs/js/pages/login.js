@@ -1,20 +1,37 @@
 // Sign-in with an API key. The key is checked against an authenticated
 // endpoint before it is kept (sessionStorage, this tab only).
+//
+// The page's markup is index.html's #login-static, so that a first visit
+// shows the form at the first paint, before any script ran. This module
+// adopts that node the first time and a pristine copy of it afterwards
+// (after a sign-out, the first one is gone). The copy is taken when this
+// module is evaluated, before anything touched the document.
 
-import { h, replace, field, setFieldError } from '../dom.js';
+import { setFieldError } from '../dom.js';
 import * as api from '../api.js';
 
+const pristine = document.getElementById('login-static')?.cloneNode(true) || null;
+if (pristine) pristine.querySelector('input[name=key]').value = ''; // typed before this ran
+
 export async function render(main, _params, ctx) {
-  const input = h('input', {
-    type: 'password', name: 'key', autocomplete: 'off', spellcheck: 'false', required: true,
-    placeholder: 'LK…………….…', class: 'mono',
-  });
-  const keyField = field('API key', input, 'Printed by scripts/up.sh and kept in var/admin.key. It stays in this browser tab only.');
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Sign in');
+  let wrap = main.querySelector('#login-static');
+  if (wrap) {
+    // first load: the static page stays where it is (and keeps its focus)
+    for (const c of [...main.childNodes]) if (c !== wrap) c.remove();
+  } else {
+    if (!pristine) throw new Error('index.html has no sign-in form (#login-static)');
+    wrap = pristine.cloneNode(true);
+    main.replaceChildren(wrap);
+  }
+  const form = wrap.querySelector('.login-form');
+  const input = form.querySelector('input[name=key]');
+  const keyField = form.querySelector('.field');
+  const submit = form.querySelector('button[type=submit]');
+  const banner = form.querySelector('.banner');
   const notice = sessionStorage.getItem('lambda.signinMessage');
   sessionStorage.removeItem('lambda.signinMessage');
-  const banner = h('p', { class: 'banner banner-warn', role: 'alert', hidden: !notice }, notice || '');
-  const form = h('form', { class: 'login-form', novalidate: true }, banner, keyField, submit);
+  banner.textContent = notice || '';
+  banner.hidden = !notice;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const key = input.value.trim();
@@ -41,10 +58,6 @@ export async function render(main, _params, ctx) {
       submit.textContent = 'Sign in';
     }
   });
-  replace(main, h('div', { class: 'login-wrap' },
-    h('div', { class: 'login-card card' },
-      h('div', { class: 'login-brand' }, h('span', { class: 'brand-mark big', 'aria-hidden': 'true' }, 'λ'),
-        h('div', null, h('h1', null, 'Lambda'), h('p', { class: 'muted' }, 'Self-hosted functions dashboard'))),
-      form)));
-  input.focus();
+  submit.disabled = false; // the handler is attached: the form is usable
+  if (document.activeElement !== input) input.focus();
 }

@@ -40,8 +40,8 @@ export async function render(main, _params, ctx) {
   let win = ctx.query.get('window') || '5m';
   if (!WINDOWS.some((w) => w.value === win)) win = '5m';
   let fnName = ctx.query.get('function') || '';
-  const fns = await loadAllFunctions(ctx.signal);
-  await loadCharts();
+  // Chart.js (200 kB to fetch and compile) loads while the list is fetched
+  const [fns] = await Promise.all([loadAllFunctions(ctx.signal), loadCharts()]);
   const liveEl = h('span', { class: 'live', role: 'status', 'aria-live': 'off' }, 'Connecting…');
   const pauseBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-pressed': 'false' }, 'Pause');
   const fnSel = h('select', { 'aria-label': 'Function' }, h('option', { value: '' }, 'All functions'),
