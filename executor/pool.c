@@ -45,6 +45,8 @@ static struct {
 	long long prewarm_backoff_until[RT_COUNT][ISO_COUNT]; /* after a failed start */
 	long long calls_total;
 	unsigned long task_seq; /* names of pre-warm directories */
+	double host_idle;       /* the host CPUs' idle share over the last tick, 0..1 */
+	unsigned long long cpu_idle0, cpu_total0; /* /proc/stat at the last tick */
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER,
        .reap_cv = PTHREAD_COND_INITIALIZER,
        .quiet_cv = PTHREAD_COND_INITIALIZER};
@@ -428,6 +430,35 @@ static struct ctr *find_generic(int runtime, int isolation, long memory_mb)
 }
 
 #define EWMA(avg, x) ((avg) > 0 ? 0.8 * (avg) + 0.2 * (x) : (x))
+/* Above this idle share of the host's CPUs a pool scales without the
+ * estimate (warm_wait_short). */
+#define SCALE_IDLE_MIN 0.25
+
+/* The host CPUs' idle share since the previous call (once a second, from
+ * the tick), from the first line of /proc/stat. */
+static void sample_host_idle(void)
+{
+	unsigned long long v[8] = {0}, idle, total = 0;
+	char line[256];
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (f == NULL)
+		return;
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+	           &v[4], &v[5], &v[6], &v[7]) < 4) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	for (int i = 0; i < 8; i++)
+		total += v[i];
+	idle = v[3] + v[4]; /* idle + iowait */
+	if (P.cpu_total0 > 0 && total > P.cpu_total0)
+		P.host_idle = (double)(idle - P.cpu_idle0) / (double)(total - P.cpu_total0);
+	P.cpu_idle0 = idle;
+	P.cpu_total0 = total;
+}
 
 void pool_note_batch(struct ctr *c, int n, double batch_ms)
 {
@@ -453,6 +484,10 @@ static int warm_wait_short(const struct fnpool *fp)
 	double now = mono_ms_f();
 	int nwarm = 0;
 
+	/* CPU to spare: the calls are waiting on something else (a sleep, a
+	 * child), and another container adds parallelism, not contention */
+	if (P.host_idle >= SCALE_IDLE_MIN)
+		return 0;
 	if (fp->item_ms <= 0 || fp->cold_ms <= 0)
 		return 0;
 	for (const struct ctr *c = P.ctrs; c != NULL; c = c->next) {
@@ -901,6 +936,7 @@ void pool_tick(void)
 			evict(c, "keep-alive expired");
 	}
 	sweep_dead();
+	sample_host_idle();
 	wake_starved();
 	wake_start_waiters(); /* normally woken by the transition; once a second too */
 	prewarm_step();

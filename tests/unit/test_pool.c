@@ -412,6 +412,13 @@ static void test_scale_estimate(void **state)
 	for (int i = 0; i < 20; i++)
 		pool_note_batch(w1, 1, 1.0);
 	assert_null(acquire(fp, b));
+	/* with idle CPUs the estimate does not hold a start back */
+	P.host_idle = 0.5;
+	got = acquire(fp, b);
+	assert_non_null(got);
+	assert_int_equal(pool_ctr_set_state(got, CTR_DEAD), 0);
+	P.host_idle = 0;
+	assert_null(acquire(fp, b));
 	w1->busy_since_ms = mono_ms_f() - 400;
 	assert_non_null(acquire(fp, b));
 	call_free(a);
