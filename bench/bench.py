@@ -154,6 +154,10 @@ def main():
     ap.add_argument("--only", default=",".join(SECTIONS))
     ap.add_argument("--out", default=None)
     ap.add_argument("--command", default=" ".join(sys.argv))
+    ap.add_argument("--langs", default="python,node", help="wrk rows: runtimes to run")
+    ap.add_argument("--isolations", default="runc,runsc", help="wrk rows: runc, runsc or both")
+    ap.add_argument("--batching", default="off,on", help="wrk rows: off, on or both")
+    ap.add_argument("--conns", default="1,32,128", help="wrk rows: connection counts")
     cfg = ap.parse_args()
     cfg.n_cold = 5 if cfg.quick else 20
     cfg.n_warm = 200 if cfg.quick else 2000
@@ -173,6 +177,16 @@ def main():
     if not bd.docker_answers():
         sys.exit("bench: docker engine not reachable on %s" % bd.DOCKER_SOCK)
     cfg.runtimes = [rt for rt in ("runc", "runsc") if rt in bd.docker_runtimes()]
+    cfg.langs = [x for x in cfg.langs.split(",") if x]
+    cfg.wrk_runtimes = [x for x in cfg.isolations.split(",") if x in cfg.runtimes]
+    cfg.batching = [x for x in cfg.batching.split(",") if x]
+    try:
+        cfg.conns = [int(x) for x in cfg.conns.split(",") if x]
+    except ValueError:
+        ap.error("--conns: a comma-separated list of integers")
+    if (not set(cfg.langs) <= set(LANGS) or not set(cfg.batching) <= {"off", "on"}
+            or not cfg.conns or min(cfg.conns) < 1):
+        ap.error("--langs python,node; --batching off,on; --conns positive integers")
 
     rep = Report()
     rep.add("# Benchmarks %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"))

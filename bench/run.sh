@@ -1,5 +1,7 @@
 #!/bin/bash
 # bench/run.sh [--quick] [--only baseline,bootstrap,memory,platform,stack,wrk,apiget]
+#              [--langs python,node] [--isolations runc,runsc] [--batching off,on]
+#              [--conns 1,32,128]   (the last four pick rows of the wrk section)
 #
 # Runs the benchmarks of issues 3 and 4 with one command and writes the report to
 # bench/results/<date>-<time>.md (the exact command is in the report). Builds or reuses the

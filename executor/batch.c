@@ -120,7 +120,9 @@ struct run {
 	const struct xconfig *cfg;
 	struct call **items;
 	int n;
-	int healthy; /* the container may serve again */
+	int healthy;              /* the container may serve again */
+	int warm;                 /* its code was loaded before this batch */
+	double init_ms, batch_ms; /* start + load (cold), send to last result; -1: none */
 	long long mem_peak, cpu0;
 };
 
@@ -406,6 +408,7 @@ static int start_and_init(struct run *r)
 	if (init_answer(r, ans) < 0)
 		return -1;
 	c->inited = 1;
+	r->init_ms = mono_ms_f() - t0;
 	for (int i = 0; i < r->n; i++) {
 		struct call *it = r->items[i];
 		it->init_ms = mono_ms_f() - t0;
@@ -479,7 +482,11 @@ static void run_items(struct run *r)
 	struct err *e = NULL;
 	long long peak;
 
-	set_state_locked(c, CTR_BUSY);
+	pool_lock();
+	c->busy_since_ms = mono_ms_f();
+	if (c->state != CTR_DRAINING)
+		pool_ctr_set_state(c, CTR_BUSY);
+	pool_unlock();
 	pool_cgroup_sample(c, &peak, &r->cpu0, 1);
 	oomwatch_mark(&c->oom);
 	if (chan_send_json(&c->ch, frame, &e) < 0) {
@@ -522,6 +529,7 @@ static void run_items(struct run *r)
 		}
 		chan_frame_free(f);
 	}
+	r->batch_ms = mono_ms_f() - c->busy_since_ms;
 	pool_cgroup_sample(c, &r->mem_peak, &peak, 0);
 	if (r->n == 1 && r->items[0]->result != NULL) {
 		cJSON *res = r->items[0]->result;
@@ -538,7 +546,14 @@ static void run_items(struct run *r)
 void batch_lead(struct call *lead, struct ctr *c, const struct xconfig *cfg)
 {
 	struct call *items[BATCH_MAX_ITEMS];
-	struct run r = {.c = c, .cfg = cfg, .items = items, .n = 1, .healthy = 1};
+	struct run r = {.c = c,
+	                .cfg = cfg,
+	                .items = items,
+	                .n = 1,
+	                .healthy = 1,
+	                .warm = c->inited,
+	                .init_ms = -1,
+	                .batch_ms = -1};
 	double now;
 
 	items[0] = lead;
@@ -572,6 +587,10 @@ void batch_lead(struct call *lead, struct ctr *c, const struct xconfig *cfg)
 		r.healthy = 0;
 
 	pool_lock();
+	if (r.init_ms >= 0)
+		pool_note_start(c, r.init_ms);
+	if (r.warm && r.healthy && r.batch_ms >= 0)
+		pool_note_batch(c, r.n, r.batch_ms);
 	pool_release(c, r.healthy);
 	now = (double)mono_ms();
 	for (int i = 0; i < r.n; i++) {

@@ -24,7 +24,7 @@
 void oomwatch_init(struct oomwatch *w)
 {
 	w->dir = NULL;
-	w->oom_efd = w->gone_efd = -1;
+	w->oom_efd = w->gone_efd = w->kills_fd = -1;
 	w->oom_seen = 0;
 	w->base = 0;
 }
@@ -35,27 +35,34 @@ void oomwatch_close(struct oomwatch *w)
 		close(w->oom_efd);
 	if (w->gone_efd >= 0)
 		close(w->gone_efd);
+	if (w->kills_fd >= 0)
+		close(w->kills_fd);
 	free(w->dir);
 	oomwatch_init(w);
 }
 
-/* The oom_kill counter of memory.oom_control, or -1 (the cgroup is gone). */
-static long long read_kills(const char *dir)
+/* The oom_kill counter of an open memory.oom_control, or -1 (the cgroup
+ * is gone).  pread at 0: the kernel formats the file anew. */
+static long long pread_kills(int fd)
 {
-	_cleanup_free_ char *path = xasprintf("%s/memory.oom_control", dir);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char buf[256];
 	const char *p;
-	ssize_t n;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
 	p = strstr(buf, "oom_kill ");
 	return p != NULL ? strtoll(p + 9, NULL, 10) : -1;
+}
+
+/* The same by path. */
+static long long read_kills(const char *dir)
+{
+	_cleanup_free_ char *path = xasprintf("%s/memory.oom_control", dir);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -1 : pread_kills(fd);
 }
 
 /* Adds what the eventfd holds to *count (non-blocking). */
@@ -102,6 +109,12 @@ int oomwatch_arm(struct oomwatch *w, const char *cgroup_root, const char *id, st
 	    register_event(dir, gone, "memory.usage_in_bytes", NEVER_BYTES, e) < 0)
 		return -1;
 	oomwatch_close(w);
+	/* marked before every batch: an open file saves an open and a close
+	 * (a path walk in kernfs) per call */
+	{
+		_cleanup_free_ char *kpath = xasprintf("%s/memory.oom_control", dir);
+		w->kills_fd = open(kpath, O_RDONLY | O_CLOEXEC);
+	}
 	w->dir = TAKE_PTR(dir);
 	w->oom_efd = TAKE_FD(oom);
 	w->gone_efd = TAKE_FD(gone);
@@ -117,7 +130,7 @@ void oomwatch_mark(struct oomwatch *w)
 		return;
 	drain(w->oom_efd, &ignored);
 	w->oom_seen = 0;
-	w->base = read_kills(w->dir);
+	w->base = w->kills_fd >= 0 ? pread_kills(w->kills_fd) : read_kills(w->dir);
 }
 
 /* Waits up to ms for efd to be readable. */

@@ -19,6 +19,7 @@ struct oomwatch {
 	char *dir;          /* <cgroup_root>/memory/docker/<id>, NULL: not armed */
 	int oom_efd;        /* OOM notifications (+1 when the cgroup is removed) */
 	int gone_efd;       /* only the removal signal */
+	int kills_fd;       /* memory.oom_control, kept open: read at every mark */
 	long long oom_seen; /* OOM notifications read since the last mark */
 	long long base;     /* oom_kill counter at the last mark, -1 unknown */
 };

@@ -44,7 +44,11 @@ struct ctr {
 	int inited;        /* code loaded */
 	double created_ms, last_used_ms;
 	long calls;
-	long long cpu_ns; /* cgroup figure at the last sample */
+	double busy_since_ms; /* mono: when its current batch was sent (BUSY) */
+	long long cpu_ns;     /* cgroup figure at the last sample */
+	/* memory.max_usage_in_bytes and cpuacct.usage, opened by the call that
+	 * holds the container at its first sample, closed when it dies */
+	int cg_mem_fd, cg_cpu_fd, cg_opened;
 	long long mem_bytes;
 	int has_chan;
 	struct chan ch;
@@ -69,6 +73,11 @@ struct fnpool {
 	int new_version; /* an older version was drained: next cold is "new_version" */
 	int retired;     /* a newer version exists or it was drained */
 	long calls;
+	/* Scale-up estimate (pool_note_batch, pool_note_start): moving averages
+	 * of a call's share of a warm batch and of a container's start + code
+	 * loading, in ms; 0 until measured. */
+	double item_ms;
+	double cold_ms;
 };
 
 int pool_init(const struct xconfig *cfg, struct err **e);
@@ -82,6 +91,12 @@ void pool_invoke(struct call *c);
 /* The one place where a container changes state (lock held).  Returns -1
  * and changes nothing for a transition that is not allowed. */
 int pool_ctr_set_state(struct ctr *c, enum ctr_state s);
+
+/* Lock held.  Feed the scale-up estimate of c's pool: a warm batch of n
+ * calls took batch_ms from send to its last result; a start and code
+ * load took init_ms. */
+void pool_note_batch(struct ctr *c, int n, double batch_ms);
+void pool_note_start(struct ctr *c, double init_ms);
 const char *pool_state_name(enum ctr_state s);
 
 /* Lock held: the container the leader gives back; healthy=0 kills it.
@@ -115,8 +130,10 @@ int pool_sweep_strays(struct err **e);
 void pool_shutdown(long grace_ms);
 
 /* Reads the container's cgroup (v1) memory peak (then resets it) and CPU
- * total; -1 when unknown. */
-void pool_cgroup_sample(const struct ctr *c, long long *mem_peak, long long *cpu_ns,
-                        int reset_peak);
+ * total; -1 when unknown.  Only by the call that holds the container (it
+ * keeps the files open in c until the container dies). */
+void pool_cgroup_sample(struct ctr *c, long long *mem_peak, long long *cpu_ns, int reset_peak);
+/* The same by path, for readers that do not hold the container (GET POOLS). */
+void pool_cgroup_peek(const struct ctr *c, long long *mem_peak, long long *cpu_ns);
 
 #endif

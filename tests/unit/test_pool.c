@@ -366,6 +366,65 @@ static void test_max_starting(void **state)
 	call_free(w);
 }
 
+/* Scale-up estimate: a busy pool of a fast function queues instead of
+ * starting, until the expected wait reaches a start's time; a container
+ * stuck in a long batch does not count as warm; a pool without measures
+ * scales as before. */
+static void test_scale_estimate(void **state)
+{
+	struct call *a = mkcall(1, 1, 128), *b = mkcall(1, 1, 128);
+	struct fnpool *fp = fp_get(a);
+	struct ctr *w1 = warm(fp, 1), *got;
+	struct call *q[40];
+	int nq = 0;
+
+	(void)state;
+	cfg.batch_max = 1;
+	assert_int_equal(pool_ctr_set_state(w1, CTR_BUSY), 0);
+	w1->busy_since_ms = mono_ms_f();
+	/* no measures yet: a start */
+	got = acquire(fp, a);
+	assert_non_null(got);
+	assert_string_equal(a->cold_reason, "scale_up");
+	assert_int_equal(pool_ctr_set_state(got, CTR_DEAD), 0);
+	/* 1 ms a call, 300 ms a start: 1 warm container serves the queue */
+	pool_note_batch(w1, 1, 1.0);
+	pool_note_start(w1, 300.0);
+	assert_true(fp->item_ms > 0.99 && fp->item_ms < 1.01);
+	assert_null(acquire(fp, b));
+	/* with 299 ahead of it the wait (300 ms) is a start's: scale up */
+	while (nq < 40) {
+		q[nq] = mkcall(1, 1, 128);
+		q[nq]->wait = CALL_WAITING;
+		q_push(fp, q[nq++], 0);
+	}
+	assert_null(acquire(fp, b));  /* 41 ms */
+	pool_note_batch(w1, 1, 41.0); /* calls got slower: avg 9 ms */
+	got = acquire(fp, b);         /* 41 x 9 ms >= 300 ms */
+	assert_non_null(got);
+	assert_int_equal(pool_ctr_set_state(got, CTR_DEAD), 0);
+	while (nq > 0) {
+		q_remove(fp, q[--nq]);
+		call_free(q[nq]);
+	}
+	/* fast again, empty queue, but the only warm container has been busy
+	 * for longer than a start: it does not count, so a start */
+	for (int i = 0; i < 20; i++)
+		pool_note_batch(w1, 1, 1.0);
+	assert_null(acquire(fp, b));
+	/* with idle CPUs the estimate does not hold a start back */
+	P.host_idle = 0.5;
+	got = acquire(fp, b);
+	assert_non_null(got);
+	assert_int_equal(pool_ctr_set_state(got, CTR_DEAD), 0);
+	P.host_idle = 0;
+	assert_null(acquire(fp, b));
+	w1->busy_since_ms = mono_ms_f() - 400;
+	assert_non_null(acquire(fp, b));
+	call_free(a);
+	call_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +437,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_queue_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_starting, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scale_estimate, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
