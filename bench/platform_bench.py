@@ -486,6 +486,10 @@ APIGET_VARIANTS = [
     ("none", {"api.key_cache_ms": 0, "api.fn_cache_ms": 0}, 2),
     ("key", {"api.fn_cache_ms": 0}, 1),
     ("key+fn", {}, 0),
+    # the same with fewer FastCGI threads per process (default 16): does the p99 tail come
+    # from 32 runnable API threads on 2 cores?
+    ("t4", {"api.threads": 4}, 0),
+    ("t2", {"api.threads": 2}, 0),
 ]
 
 
@@ -499,7 +503,8 @@ def run_apiget(rep, cfg, results):
             "after a %d s warm-up). Caches: none = `api.key_cache_ms = 0` and "
             "`api.fn_cache_ms = 0` (the key, then the function looked up in MariaDB: two round "
             "trips); key = the API-key cache only (one round trip, the code before the function "
-            "cache); key+fn = the defaults (no round trip while both are warm). The variants "
+            "cache); key+fn = the defaults (no round trip while both are warm); t4 and t2 = key+fn "
+            "with `api.threads` 4 and 2 per process instead of 16. The variants "
             "alternate, %d round(s) each, so that all see the same load; the load average is "
             "taken at the end of each row." % (PORT, cfg.seconds, cfg.warmup, rounds))
     rep.add()
