@@ -692,21 +692,6 @@ int pool_count(void)
 /* cgroup (v1) figures                                                 */
 /* ------------------------------------------------------------------ */
 
-static long long read_ll(const char *path)
-{
-	char buf[64];
-	ssize_t n;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtoll(buf, NULL, 10);
-}
-
 static long long pread_ll(int fd)
 {
 	char buf[64];
@@ -716,6 +701,13 @@ static long long pread_ll(int fd)
 		return -1;
 	buf[n] = '\0';
 	return strtoll(buf, NULL, 10);
+}
+
+static long long read_ll(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return pread_ll(fd);
 }
 
 static char *cg_path(const struct ctr *c, const char *ctl, const char *file)
