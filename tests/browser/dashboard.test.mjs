@@ -128,6 +128,16 @@ async function chartSum(id) {
   return v ? JSON.parse(v).reduce((a, b) => a + b, 0) : 0;
 }
 
+// Submits a wrong key on pg's sign-in form: the error shows, nothing is kept.
+async function wrongKeyRefused(pg) {
+  await pg.fill('input[name=key]', `${KEY.slice(0, -1)}${KEY.endsWith('A') ? 'B' : 'A'}`);
+  await pg.click('.login-form button[type=submit]');
+  const err = pg.locator('.login-form .field-error');
+  await err.waitFor({ state: 'visible', timeout: 10000 });
+  check((await err.textContent()).includes('This API key was not accepted'), `error: ${await err.textContent()}`);
+  check(await pg.evaluate(() => sessionStorage.getItem('lambda.apiKey')) === null, 'a wrong key was kept');
+}
+
 const invoked = {};
 
 // ------------------------------------------------------------------ tests
@@ -175,12 +185,7 @@ try {
   });
 
   await test('a wrong key shows the sign-in error and keeps the user out', async () => {
-    await page.fill('input[name=key]', `${KEY.slice(0, -1)}${KEY.endsWith('A') ? 'B' : 'A'}`);
-    await page.click('.login-form button[type=submit]');
-    const err = page.locator('.login-form .field-error');
-    await err.waitFor({ state: 'visible', timeout: 10000 });
-    check((await err.textContent()).includes('This API key was not accepted'), `error: ${await err.textContent()}`);
-    check(await page.evaluate(() => sessionStorage.getItem('lambda.apiKey')) === null, 'a wrong key was kept');
+    await wrongKeyRefused(page);
     await shot('01-sign-in-error');
   });
 
@@ -208,6 +213,64 @@ try {
     await page.waitForSelector('h1:text("Functions")', { timeout: 10000 });
     check(await page.evaluate(() => window.__loginHiddenAtParse) === true, 'the sign-in page was parsed visible for a signed-in tab');
     check(await page.locator('.login-form').count() === 0, 'the sign-in form is still in the page');
+  });
+
+  await test('sign-in works before the app has loaded, by click or Enter, without the key in any URL', async () => {
+    // js/boot.js handles the form; dist/app.js is held back until the end
+    const p2 = await context.newPage();
+    p2.on('pageerror', (e) => consoleProblems.push(`pageerror: ${e.message}`));
+    const urls = [];
+    p2.on('request', (r) => urls.push(r.url()));
+    let release;
+    const held = new Promise((r) => { release = r; });
+    let bundleAsked = false;
+    await p2.route('**/dist/app.js', async (route) => { bundleAsked = true; await held; await route.continue(); });
+    try {
+      await p2.goto(`${URL0}/`);
+      await p2.waitForSelector('.login-form button[type=submit]:not([disabled])', { timeout: 30000 });
+      check(p2.url() === `${URL0}/`, `the app ran (it routes to #/login): ${p2.url()}`);
+      await wrongKeyRefused(p2);
+      await p2.fill('input[name=key]', KEY);
+      await p2.press('input[name=key]', 'Enter');
+      await p2.waitForFunction((k) => sessionStorage.getItem('lambda.apiKey') === k, KEY, { timeout: 10000 });
+      check(bundleAsked, 'the app was never requested');
+      check(await p2.evaluate(() => window.location.hash) === '#/functions', `hash after sign-in: ${p2.url()}`);
+      check(await p2.locator('main h1:text("Functions")').count() === 0, 'the functions page without the app');
+      release();
+      await p2.waitForSelector('h1:text("Functions")', { timeout: 30000 });
+      await p2.waitForSelector('main .table, main .state-empty', { timeout: 30000 });
+      const id = KEY.split('.')[0];
+      const leaks = urls.filter((u) => u.includes(KEY) || u.includes(id) || u.includes('key='));
+      check(leaks.length === 0, `the key in a URL: ${leaks.join(' ')}`);
+      check(!urls.some((u) => new URL(u).search && !new URL(u).pathname.startsWith('/api/')), `a query on a page URL: ${urls.join(' ')}`);
+    } finally {
+      release();
+      await p2.close();
+    }
+  });
+
+  await test('a signed-in load asks for the functions page\'s data once, before the app has run', async () => {
+    await go('/functions', 'main .table, main .state-empty');
+    const asked = [];
+    const onReq = (r) => { const u = new URL(r.url()); if (u.pathname.startsWith('/api/')) asked.push(u.pathname + u.search); };
+    page.on('request', onReq);
+    try {
+      await page.reload();
+      await page.waitForSelector('main .table, main .state-empty', { timeout: 30000 });
+    } finally {
+      page.off('request', onReq);
+    }
+    for (const u of ['/api/functions?limit=100', '/api/metrics/summary?window=1h', '/api/metrics/summary']) {
+      const times = asked.filter((x) => x === u).length;
+      check(times === 1, `${u} asked ${times} times: ${asked.join(' ')}`);
+      // js/boot.js asks while the parser is still in <head>; the app runs after the parser
+      const early = await page.evaluate((path) => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const r = performance.getEntriesByType('resource').find((e) => new URL(e.name).pathname + new URL(e.name).search === path);
+        return r ? r.startTime < nav.domInteractive : null;
+      }, u);
+      check(early === true, `${u} was not asked before the parser finished (${early})`);
+    }
   });
 
   await test('a bad field shows the API error next to that field', async () => {

@@ -1,19 +1,18 @@
-// Sign-in with an API key. The key is checked against an authenticated
-// endpoint before it is kept (sessionStorage, this tab only).
+// Sign-in with an API key. js/boot.js handles the submit of every sign-in
+// form (it checks the key against an authenticated endpoint, keeps it in
+// sessionStorage, this tab only, and goes on to the functions page), so that
+// a first visit can sign in before this app has loaded.
 //
-// The page's markup is index.html's #login-static, so that a first visit
-// shows the form at the first paint, before any script ran. This module
-// adopts that node the first time and a pristine copy of it afterwards
-// (after a sign-out, the first one is gone). The copy is taken when this
-// module is evaluated, before anything touched the document.
+// The page's markup is index.html's #login-static, on screen at the first
+// paint. This module shows that node the first time and a pristine copy of
+// it afterwards (after a sign-out, the first one is gone). The copy is taken
+// when this module is evaluated, and reset when it is shown.
 
 import { setFieldError } from '../dom.js';
-import * as api from '../api.js';
 
 const pristine = document.getElementById('login-static')?.cloneNode(true) || null;
-if (pristine) pristine.querySelector('input[name=key]').value = ''; // typed before this ran
 
-export async function render(main, _params, ctx) {
+export async function render(main) {
   let wrap = main.querySelector('#login-static');
   if (wrap) {
     // first load: the static page stays where it is (and keeps its focus)
@@ -21,43 +20,22 @@ export async function render(main, _params, ctx) {
   } else {
     if (!pristine) throw new Error('index.html has no sign-in form (#login-static)');
     wrap = pristine.cloneNode(true);
+    const form = wrap.querySelector('.login-form');
+    delete form.dataset.busy; // copied while a sign-in was under way
+    form.querySelector('input[name=key]').value = '';
+    form.querySelector('button[type=submit]').textContent = 'Sign in';
+    setFieldError(form.querySelector('.field'), null);
     main.replaceChildren(wrap);
   }
   const form = wrap.querySelector('.login-form');
   const input = form.querySelector('input[name=key]');
-  const keyField = form.querySelector('.field');
-  const submit = form.querySelector('button[type=submit]');
   const banner = form.querySelector('.banner');
   const notice = sessionStorage.getItem('lambda.signinMessage');
   sessionStorage.removeItem('lambda.signinMessage');
   banner.textContent = notice || '';
   banner.hidden = !notice;
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const key = input.value.trim();
-    setFieldError(keyField, null);
-    banner.hidden = true;
-    if (!key) { setFieldError(keyField, 'Enter an API key.'); input.focus(); return; }
-    if (!/^[\x21-\x7e]+$/.test(key)) { setFieldError(keyField, 'An API key has no spaces or special characters.'); input.focus(); return; }
-    submit.disabled = true;
-    submit.textContent = 'Signing in…';
-    try {
-      await api.get('/api/functions', { limit: 1 }, { key, noAuthRedirect: true, signal: ctx.signal });
-      api.setKey(key);
-      window.dispatchEvent(new Event('lambda:signedin'));
-      ctx.go('/functions');
-    } catch (err) {
-      if (ctx.signal.aborted) return;
-      const msg = err.status === 401 || err.status === 403
-        ? 'This API key was not accepted. Check it and try again.'
-        : `Cannot sign in: ${err.message}`;
-      setFieldError(keyField, msg);
-      input.focus();
-    } finally {
-      submit.disabled = false;
-      submit.textContent = 'Sign in';
-    }
-  });
-  submit.disabled = false; // the handler is attached: the form is usable
+  // boot.js's submit handler is on the document: the button may be enabled
+  // (boot.js did it already for index.html's form, unless it is signing in)
+  if (!form.dataset.busy) form.querySelector('button[type=submit]').disabled = false;
   if (document.activeElement !== input) input.focus();
 }
