@@ -89,3 +89,13 @@ int xalloc_trim(void)
 	return 0;
 #endif
 }
+
+int xalloc_arenas(int n)
+{
+#if defined(HAVE_MALLOPT) && defined(HAVE_MALLOC_H) && defined(M_ARENA_MAX)
+	return mallopt(M_ARENA_MAX, n) == 1 ? 0 : -1;
+#else
+	(void)n;
+	return -1;
+#endif
+}

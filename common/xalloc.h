@@ -19,5 +19,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * few seconds, not per request.  Returns 1 when memory was released, 0
  * otherwise (and always 0 where malloc_trim does not exist). */
 int xalloc_trim(void);
+/* Caps the number of malloc arenas (glibc's M_ARENA_MAX; by default up to 8
+ * per core, each keeping its own free memory).  Call once, before threads
+ * start.  Returns 0, or -1 where it cannot be set. */
+int xalloc_arenas(int n);
 
 #endif

@@ -43,9 +43,12 @@ static struct {
 	int reaping;                                          /* removals queued or running */
 	int prewarming;                                       /* a pre-warm start is running */
 	long long prewarm_backoff_until[RT_COUNT][ISO_COUNT]; /* after a failed start */
+	double prewarm_start_ms[RT_COUNT][ISO_COUNT]; /* moving average of a pre-warm start */
 	long long calls_total;
 	unsigned long task_seq; /* names of pre-warm directories */
 	double host_idle;       /* the host CPUs' idle share over the last tick, 0..1 */
+	double idle_from_ms;    /* ... measured from this time (the tick before) */
+	double idle_at_ms;      /* ... to this one */
 	unsigned long long cpu_idle0, cpu_total0; /* /proc/stat at the last tick */
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER,
        .reap_cv = PTHREAD_COND_INITIALIZER,
@@ -157,8 +160,11 @@ int pool_ctr_set_state(struct ctr *c, enum ctr_state s)
 		if (c->id != NULL || c->task_dir != NULL)
 			reap_push(c->id, TAKE_PTR(c->task_dir));
 	}
-	if (s == CTR_IDLE)
+	if (s == CTR_IDLE) {
 		c->last_used_ms = mono_ms_f();
+		if (c->fp != NULL)
+			c->fp->full_since_ms = 0; /* it has room again */
+	}
 	log_debug("container %s: %s -> %s", c->short_id[0] ? c->short_id : "(new)",
 	          pool_state_name(old), pool_state_name(s));
 	c->state = s;
@@ -431,7 +437,7 @@ static struct ctr *find_generic(int runtime, int isolation, long memory_mb)
 
 #define EWMA(avg, x) ((avg) > 0 ? 0.8 * (avg) + 0.2 * (x) : (x))
 /* Above this idle share of the host's CPUs a pool scales without the
- * estimate (warm_wait_short). */
+ * estimate (scale_reason). */
 #define SCALE_IDLE_MIN 0.25
 
 /* The host CPUs' idle share since the previous call (once a second, from
@@ -456,6 +462,8 @@ static void sample_host_idle(void)
 	idle = v[3] + v[4]; /* idle + iowait */
 	if (P.cpu_total0 > 0 && total > P.cpu_total0)
 		P.host_idle = (double)(idle - P.cpu_idle0) / (double)(total - P.cpu_total0);
+	P.idle_from_ms = P.idle_at_ms;
+	P.idle_at_ms = mono_ms_f();
 	P.cpu_idle0 = idle;
 	P.cpu_total0 = total;
 }
@@ -468,28 +476,42 @@ void pool_note_batch(struct ctr *c, int n, double batch_ms)
 
 void pool_note_start(struct ctr *c, double init_ms)
 {
+	/* A claimed pre-warmed container is replaced by the pre-warmer: that
+	 * start is the scale-up's cost too, not only the code load. */
+	if (c->generic)
+		init_ms += P.prewarm_start_ms[c->runtime][c->isolation];
 	if (c->fp != NULL && init_ms >= 0)
 		c->fp->cold_ms = EWMA(c->fp->cold_ms, init_ms);
 }
 
-/* Would a call that queues now wait less for one of the pool's warm
+/* Why a pool with no idle container should start one, or NULL when its
+ * calls had better wait for a warm one.
+ *
+ * Would a call that queues now wait less for one of the pool's warm
  * containers than a new container takes to start?  Then starting one
  * only costs CPU and memory (a hello call takes ~1 ms, a start 300+ ms
  * of CPU): 32 clients of a fast function once kept 32 containers busy on
  * 2 cores.  A warm container whose batch has run longer than a start
  * does not count (a stuck or slow call), and without measures of both
- * (a new pool) the answer is no, so slow functions scale as before. */
-static int warm_wait_short(const struct fnpool *fp)
+ * (a new pool) the answer is to start one, so slow functions scale as
+ * before.
+ *
+ * Spare CPU overrides the estimate: the calls then wait on something
+ * else (a sleep, a child), and another container adds parallelism, not
+ * contention.  But only when the pool was full through the whole second
+ * the idle share covers: a burst that starts after a pause reads the
+ * pause's idle CPUs, and the 10-minute soak grew its pools from 12 to 40
+ * containers that way, one burst at a time (issue 6). */
+static const char *scale_reason(const struct fnpool *fp)
 {
 	double now = mono_ms_f();
 	int nwarm = 0;
 
-	/* CPU to spare: the calls are waiting on something else (a sleep, a
-	 * child), and another container adds parallelism, not contention */
-	if (P.host_idle >= SCALE_IDLE_MIN)
-		return 0;
+	if (P.host_idle >= SCALE_IDLE_MIN && fp->full_since_ms > 0 &&
+	    fp->full_since_ms <= P.idle_from_ms)
+		return "idle CPUs";
 	if (fp->item_ms <= 0 || fp->cold_ms <= 0)
-		return 0;
+		return "not measured yet";
 	for (const struct ctr *c = P.ctrs; c != NULL; c = c->next) {
 		if (c->fp != fp || !c->inited)
 			continue;
@@ -497,10 +519,13 @@ static int warm_wait_short(const struct fnpool *fp)
 		    (c->state == CTR_BUSY && now - c->busy_since_ms < fp->cold_ms))
 			nwarm++;
 	}
-	return nwarm > 0 && (fp->nqueued + 1) * fp->item_ms / nwarm < fp->cold_ms;
+	if (nwarm > 0 && (fp->nqueued + 1) * fp->item_ms / nwarm < fp->cold_ms)
+		return NULL;
+	return nwarm > 0 ? "wait longer than a start" : "no warm container";
 }
 
-static int may_scale(struct fnpool *fp)
+/* Lock held.  May fp start a container now?  *why says what tipped it. */
+static int may_scale_why(struct fnpool *fp, const char **why)
 {
 	if (fp->concurrency > 0 && fp->nlive >= fp->concurrency)
 		return 0;
@@ -511,7 +536,14 @@ static int may_scale(struct fnpool *fp)
 	 * starting containers will take in their first batches */
 	if (fp->ncreating > 0 && fp->nqueued < fp->ncreating * P.cfg->batch_max)
 		return 0;
-	return !warm_wait_short(fp);
+	return (*why = scale_reason(fp)) != NULL;
+}
+
+static int may_scale(struct fnpool *fp)
+{
+	const char *why;
+
+	return may_scale_why(fp, &why);
 }
 
 static const char *cold_reason(struct fnpool *fp)
@@ -530,6 +562,7 @@ static const char *cold_reason(struct fnpool *fp)
 static struct ctr *acquire(struct fnpool *fp, struct call *call)
 {
 	struct ctr *c = find_idle(fp);
+	const char *why = NULL;
 
 	if (c != NULL && !fp->retired) {
 		pool_ctr_set_state(c, CTR_BUSY); /* taken now, under the lock */
@@ -537,8 +570,15 @@ static struct ctr *acquire(struct fnpool *fp, struct call *call)
 		call->cold_reason = NULL;
 		return c;
 	}
-	if (!may_scale(fp))
+	if (fp->full_since_ms <= 0)
+		fp->full_since_ms = mono_ms_f();
+	if (!may_scale_why(fp, &why))
 		return NULL;
+	if (fp->nlive > 0) /* the terms of the estimate, to tune it by */
+		log_info("scaling up %s (%s): %d live, %d queued, item %.2f ms, start %.0f ms, "
+		         "host %.0f%% idle",
+		         fp->name, why, fp->nlive, fp->nqueued, fp->item_ms, fp->cold_ms,
+		         100.0 * P.host_idle);
 	c = find_generic(fp->runtime, fp->isolation, call->fn.memory_mb);
 	if (c != NULL) {
 		call->cold = 1;
@@ -822,11 +862,15 @@ static void *prewarm_main(void *arg)
 {
 	struct ctr *c = arg;
 	struct err *e = NULL;
+	double t0 = mono_ms_f();
 	int ok = c->task_dir != NULL && batch_start_container(c, P.cfg, NULL, &e) == 0 &&
 	         batch_ping(c, mono_ms() + P.cfg->start_timeout_ms, &e) == 0;
 
 	pool_lock();
 	P.prewarming = 0;
+	if (ok)
+		P.prewarm_start_ms[c->runtime][c->isolation] =
+		    EWMA(P.prewarm_start_ms[c->runtime][c->isolation], mono_ms_f() - t0);
 	if (!ok) {
 		log_warnx("pre-warming a %s/%s container: %s", runtime_name(c->runtime),
 		          isolation_name(c->isolation), err_msg(e));
@@ -1014,6 +1058,7 @@ cJSON *pool_describe(void)
 	cJSON_AddNumberToObject(root, "queued", P.queued);
 	cJSON_AddNumberToObject(root, "starting", P.starting);
 	cJSON_AddNumberToObject(root, "memory_mb", (double)P.mem_mb);
+	cJSON_AddNumberToObject(root, "host_idle", P.host_idle); /* for the scale-up rule */
 	pool_unlock();
 	return root;
 }
