@@ -328,6 +328,9 @@ int main(int argc, char **argv)
 	struct err *e = NULL;
 	int check = 0, c, rc;
 
+	/* first: it may execute the program again (docs/design.md, "Heap
+	 * trim"): 16 threads' malloc caches made a worker's RSS swing and creep */
+	xalloc_tcache_off(argv);
 	while ((c = getopt_long(argc, argv, "c:th", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
