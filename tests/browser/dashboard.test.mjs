@@ -20,7 +20,7 @@ const ARTIFACTS = path.join(HERE, 'artifacts');
 const URL0 = process.env.LAMBDA_TEST_URL;
 const KEY = process.env.LAMBDA_TEST_KEY;
 const CHROMIUM = '/usr/bin/chromium';
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 if (!URL0 || !KEY) {
   console.log('1..0 # SKIP LAMBDA_TEST_URL and LAMBDA_TEST_KEY are not set (scripts/test.sh sets them)');
@@ -158,6 +158,8 @@ try {
     const html = await r.text();
     check(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), 'an inline <script> in index.html');
     check(!/\son[a-z]+\s*=/i.test(html), 'an inline event handler in index.html');
+    // the policy is the header's alone: a <meta> one would stop Chromium's preload scanner
+    check(!/<meta[^>]*http-equiv=["']?content-security-policy/i.test(html), 'a CSP <meta> in index.html');
     // the sign-in page is in the HTML, its button disabled until the script attached the handler
     // (a native submit would put the key into a URL)
     check(/id="login-static"/.test(html), 'no static sign-in page in index.html');

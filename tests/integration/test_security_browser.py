@@ -2,7 +2,8 @@
 """Browser safety: no permissive CORS (Access-Control-Allow-Origin only for
 the configured origins, never `*`, never for another origin, also on
 preflight and on errors); the dashboard's security headers (CSP without
-inline scripts, frame-ancestors 'none', X-Content-Type-Options nosniff) on
+inline scripts, frame-ancestors 'none', base-uri 'none', form-action 'self',
+X-Content-Type-Options nosniff) on
 every static file, and no inline script or event-handler attribute in its
 HTML; function names carrying markup are refused by the API."""
 
@@ -74,12 +75,17 @@ for f in ["", *files]:
         probs.append(f"script-src {script!r}")
     if directives.get("frame-ancestors") != "frame-ancestors 'none'":
         probs.append(f"frame-ancestors {directives.get('frame-ancestors')!r}")
+    # not covered by default-src: a <base> or a form could send data elsewhere
+    if directives.get("base-uri") != "base-uri 'none'":
+        probs.append(f"base-uri {directives.get('base-uri')!r}")
+    if directives.get("form-action") != "form-action 'self'":
+        probs.append(f"form-action {directives.get('form-action')!r}")
     if rh.get("x-content-type-options") != "nosniff":
         probs.append("no X-Content-Type-Options: nosniff")
     if probs:
         bad.append(f"/{f}: {', '.join(probs)}")
 t.ok(not bad, "every dashboard file: CSP without inline/eval scripts, frame-ancestors 'none', "
-     "nosniff", "\n".join(bad))
+     "base-uri 'none', form-action 'self', nosniff", "\n".join(bad))
 
 inline = []
 for f in files:
