@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "cgfile.h"
 #include "cleanup.h"
 #include "config.h"
 #include "docker.h"
@@ -732,24 +733,6 @@ int pool_count(void)
 /* cgroup (v1) figures                                                 */
 /* ------------------------------------------------------------------ */
 
-static long long pread_ll(int fd)
-{
-	char buf[64];
-	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtoll(buf, NULL, 10);
-}
-
-static long long read_ll(const char *path)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	return pread_ll(fd);
-}
-
 static char *cg_path(const struct ctr *c, const char *ctl, const char *file)
 {
 	return xasprintf("%s/%s/docker/%s/%s", P.cfg->cgroup_root, ctl, c->id, file);
@@ -780,10 +763,10 @@ void pool_cgroup_sample(struct ctr *c, long long *mem_peak, long long *cpu_ns, i
 		c->cg_cpu_fd = open(cpu, O_RDONLY | O_CLOEXEC);
 		c->cg_opened = 1;
 	}
-	*mem_peak = pread_ll(c->cg_mem_fd);
+	*mem_peak = cgfile_pread_ll(c->cg_mem_fd, NULL);
 	if (reset_peak && *mem_peak >= 0 && pwrite(c->cg_mem_fd, "0", 1, 0) < 0)
 		log_debug("cannot reset memory.max_usage_in_bytes of %s", c->short_id);
-	*cpu_ns = pread_ll(c->cg_cpu_fd);
+	*cpu_ns = cgfile_pread_ll(c->cg_cpu_fd, NULL);
 }
 
 void pool_cgroup_peek(const struct ctr *c, long long *mem_peak, long long *cpu_ns)
@@ -795,10 +778,10 @@ void pool_cgroup_peek(const struct ctr *c, long long *mem_peak, long long *cpu_n
 		return;
 	snprintf(path, sizeof(path), "%s/memory/docker/%s/memory.max_usage_in_bytes",
 	         P.cfg->cgroup_root, c->id);
-	*mem_peak = read_ll(path);
+	*mem_peak = cgfile_read_ll(path, NULL);
 	snprintf(path, sizeof(path), "%s/cpuacct/docker/%s/cpuacct.usage", P.cfg->cgroup_root,
 	         c->id);
-	*cpu_ns = read_ll(path);
+	*cpu_ns = cgfile_read_ll(path, NULL);
 }
 
 static long long cgroup_mem_usage(const struct ctr *c)
@@ -809,7 +792,7 @@ static long long cgroup_mem_usage(const struct ctr *c)
 		return -1;
 	snprintf(path, sizeof(path), "%s/memory/docker/%s/memory.usage_in_bytes",
 	         P.cfg->cgroup_root, c->id);
-	return read_ll(path);
+	return cgfile_read_ll(path, NULL);
 }
 
 /* ------------------------------------------------------------------ */
