@@ -365,8 +365,11 @@ int main(int argc, char **argv)
 	int check = 0, c, rc;
 
 	/* first: it may execute the program again (docs/design.md, "Heap
-	 * trim"): 16 threads' malloc caches made a worker's RSS swing and creep */
+	 * trim"): 16 threads' malloc caches, and as many arenas, made a
+	 * worker's RSS swing and creep through the soak */
 	xalloc_tcache_off(argv);
+	if (xalloc_arenas(2) < 0)
+		fprintf(stderr, "lambda-api: cannot cap malloc arenas; glibc's default stays\n");
 	while ((c = getopt_long(argc, argv, "c:th", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
