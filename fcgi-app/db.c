@@ -505,17 +505,13 @@ int db_query(struct db *db, const char *sql, const struct db_param *p, int np, d
 	return run(db, &a, e);
 }
 
-/* Runs a statement that returns no rows (a's own affected and insert_id are
- * set here); *affected and *insert_id, each may be NULL, are written on
- * success only. */
-static int run_write(struct db *db, struct run_args *a, unsigned long long *affected,
-                     unsigned long long *insert_id, struct err **e)
+int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
+            unsigned long long *affected, unsigned long long *insert_id, struct err **e)
 {
 	unsigned long long n = 0, id = 0;
+	struct run_args a = {sql, 1, 0, NULL, p, np, NULL, NULL, &n, &id};
 
-	a->affected = &n;
-	a->insert_id = &id;
-	if (run(db, a, e) < 0)
+	if (run(db, &a, e) < 0)
 		return -1;
 	if (affected != NULL)
 		*affected = n;
@@ -524,25 +520,22 @@ static int run_write(struct db *db, struct run_args *a, unsigned long long *affe
 	return 0;
 }
 
-int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
-            unsigned long long *affected, unsigned long long *insert_id, struct err **e)
-{
-	struct run_args a = {sql, 1, 0, NULL, p, np, NULL, NULL, NULL, NULL};
-
-	return run_write(db, &a, affected, insert_id, e);
-}
-
 int db_write_once(struct db *db, const char *sql, const struct db_param *p, int np,
                   unsigned long long *affected, unsigned long long *insert_id, int *unknown,
                   struct err **e)
 {
+	unsigned long long n = 0, id = 0;
 	int unk = 0;
-	struct run_args a = {sql, 1, 1, &unk, p, np, NULL, NULL, NULL, NULL};
+	struct run_args a = {sql, 1, 1, &unk, p, np, NULL, NULL, &n, &id};
 
-	if (run_write(db, &a, affected, insert_id, e) < 0) {
+	if (run(db, &a, e) < 0) {
 		*unknown = unk;
 		return -1;
 	}
+	if (affected != NULL)
+		*affected = n;
+	if (insert_id != NULL)
+		*insert_id = id;
 	return 0;
 }
 
@@ -615,9 +608,16 @@ int db_settle(struct db *db, struct err **e)
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
                  unsigned long long *affected, unsigned long long *insert_id, struct err **e)
 {
-	struct run_args a = {sql, 0, 0, NULL, p, np, NULL, NULL, NULL, NULL};
+	unsigned long long n = 0, id = 0;
+	struct run_args a = {sql, 0, 0, NULL, p, np, NULL, NULL, &n, &id};
 
-	return run_write(db, &a, affected, insert_id, e);
+	if (run(db, &a, e) < 0)
+		return -1;
+	if (affected != NULL)
+		*affected = n;
+	if (insert_id != NULL)
+		*insert_id = id;
+	return 0;
 }
 
 long long db_row_i64(const struct db_row *row, int i)
