@@ -248,6 +248,7 @@ static int serve_forever(void)
 	struct worker *workers;
 	pthread_t *tids;
 	sigset_t set;
+	const char *linger;
 	struct err *e = NULL;
 	int sig = 0, n = app->cfg.threads;
 
@@ -283,8 +284,8 @@ static int serve_forever(void)
 	if (event_queue_start(&e) < 0)
 		fatalx("%s", err_msg(e));
 	reqtime_init(n);
-	linger_always =
-	    getenv("LAMBDA_API_LINGER") != NULL && strcmp(getenv("LAMBDA_API_LINGER"), "1") == 0;
+	linger = getenv("LAMBDA_API_LINGER");
+	linger_always = linger != NULL && strcmp(linger, "1") == 0;
 	workers = xcalloc((size_t)n, sizeof(*workers));
 	tids = xcalloc((size_t)n, sizeof(*tids));
 	for (int i = 0; i < n; i++) {
