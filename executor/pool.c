@@ -479,10 +479,11 @@ void pool_note_start(struct ctr *c, double init_ms)
 {
 	/* A claimed pre-warmed container is replaced by the pre-warmer: that
 	 * start is the scale-up's cost too, not only the code load. */
+	if (c->fp == NULL || init_ms < 0)
+		return;
 	if (c->generic)
 		init_ms += P.prewarm_start_ms[c->runtime][c->isolation];
-	if (c->fp != NULL && init_ms >= 0)
-		c->fp->cold_ms = EWMA(c->fp->cold_ms, init_ms);
+	c->fp->cold_ms = EWMA(c->fp->cold_ms, init_ms);
 }
 
 /* Why a pool with no idle container should start one, or NULL when its
@@ -500,9 +501,9 @@ void pool_note_start(struct ctr *c, double init_ms)
  * Spare CPU overrides the estimate: the calls then wait on something
  * else (a sleep, a child), and another container adds parallelism, not
  * contention.  But only when the pool was full through the whole second
- * the idle share covers: a burst that starts after a pause reads the
- * pause's idle CPUs, and the 10-minute soak grew its pools from 12 to 40
- * containers that way, one burst at a time (issue 6). */
+ * the idle share covers: a burst that starts after a pause would read the
+ * pause's idle CPUs (the likely reason an earlier 10-minute soak, made of
+ * 30 s rounds, grew its pools from 12 to 40 containers; issue 6). */
 static const char *scale_reason(const struct fnpool *fp)
 {
 	double now = mono_ms_f();
