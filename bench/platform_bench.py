@@ -15,6 +15,7 @@ wrk       The full stack (lighttpd + lambda-api + executor + MariaDB) under var/
           wrk connections on a function's invoke endpoint, batching on vs off.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -152,10 +153,16 @@ def throughput(ex, lang, iso, clients, seconds, warmup):
     return sum(counts) / seconds, err, mean_batch
 
 
+@contextlib.contextmanager
 def _executor(**conf):
+    """A private lambda-executor with conf, cleaned up when the block ends."""
     if not os.access(ec.BINARY, os.X_OK):
         raise RuntimeError("%s is not built (./autogen.sh && ./configure && make)" % ec.BINARY)
-    return ec.Executor(**conf).start()
+    ex = ec.Executor(**conf).start()
+    try:
+        yield ex
+    finally:
+        ex.cleanup()
 
 
 def run_platform(rep, cfg, results):
@@ -173,18 +180,12 @@ def run_platform(rep, cfg, results):
     for lang in bb_langs():
         for rt in cfg.runtimes:
             iso = ISOLATION[rt]
-            ex = _executor(executor__prewarm_min=0)
-            try:
+            with _executor(executor__prewarm_min=0) as ex:
                 c = cold_series(ex, lang, iso, cfg.n_cold, False)
                 w = warm_series(ex, lang, iso, cfg.n_warm)
                 cpu = warm_series(ex, lang, iso, max(20, cfg.n_warm // 10), key=2)
-            finally:
-                ex.cleanup()
-            ex = _executor(executor__prewarm_min=1)
-            try:
+            with _executor(executor__prewarm_min=1) as ex:
                 p = cold_series(ex, lang, iso, cfg.n_cold, True)
-            finally:
-                ex.cleanup()
             base = results.get(("baseline", lang, rt))
             results[("platform_cold", lang, rt)] = c
             results[("platform_prewarmed", lang, rt)] = p
@@ -212,13 +213,10 @@ def run_platform(rep, cfg, results):
             for clients in (32, 128):
                 row = [lang, rt, clients]
                 for bmax in (1, 16):
-                    ex = _executor(executor__prewarm_min=0, executor__batch_max=bmax,
-                                   executor__queue_max=1024)
-                    try:
+                    with _executor(executor__prewarm_min=0, executor__batch_max=bmax,
+                                   executor__queue_max=1024) as ex:
                         rate, errs, mean_batch = throughput(ex, lang, ISOLATION[rt], clients,
                                                             cfg.seconds, cfg.warmup)
-                    finally:
-                        ex.cleanup()
                     row += ["%.0f" % rate, errs, "%.1f" % mean_batch]
                 row.append("%.1fx" % (float(row[6]) / float(row[3])) if float(row[3]) else "-")
                 rows.append(row)
@@ -256,13 +254,18 @@ def _stack(action, extra_conf=None):
                           capture_output=True, text=True, timeout=120).stdout.strip()
 
 
-def _stop_quietly():
-    """Stops the bench stack at the end of a section; a failure to stop must not hide the
-    section's own error."""
+@contextlib.contextmanager
+def _bench_stack():
+    """The block of a section that runs the bench stack (started and restarted with
+    _stack("restart", conf) as often as it needs): the stack is stopped when the block ends,
+    and a failure to stop does not hide the block's own error."""
     try:
-        _stack("stop")
-    except (subprocess.SubprocessError, RuntimeError) as e:
-        print("bench: stopping the stack: %s" % e, file=sys.stderr)
+        yield
+    finally:
+        try:
+            _stack("stop")
+        except (subprocess.SubprocessError, RuntimeError) as e:
+            print("bench: stopping the stack: %s" % e, file=sys.stderr)
 
 
 def _http(method, path, key, body=None):
@@ -277,13 +280,16 @@ def _http(method, path, key, body=None):
         return e.code, e.read()
 
 
-def _create(key, name, lang):
-    files, handler = code_files(lang)
-    (fname, code), = files.items()
+def _create(key, name, lang, handler=None, code=None, timeout_ms=3000, exists_ok=False):
+    """Creates function name: lang's hello function, or handler and code. exists_ok: one
+    already there by that name will do."""
+    if code is None:
+        files, handler = code_files(lang)
+        (_, code), = files.items()
     st, body = _http("POST", "/api/functions", key, {
         "name": name, "runtime": RUNTIME[lang], "handler": handler, "code": code,
-        "timeout_ms": 3000, "memory_mb": 128})
-    if st not in (200, 201, 409):
+        "timeout_ms": timeout_ms, "memory_mb": 128})
+    if st not in ((200, 201, 409) if exists_ok else (201,)):
         raise RuntimeError("create %s: %s %r" % (name, st, body))
 
 
@@ -292,14 +298,6 @@ SPIN = {
                "        pass\n"),
     "node": ("spin.js", "spin.handler", "exports.handler = async () => { for (;;) {} };\n"),
 }
-
-
-def _create_code(key, name, lang, fname, handler, code, timeout_ms):
-    st, body = _http("POST", "/api/functions", key, {
-        "name": name, "runtime": RUNTIME[lang], "handler": handler, "code": code,
-        "timeout_ms": timeout_ms, "memory_mb": 128})
-    if st != 201:
-        raise RuntimeError("create %s: %s %r" % (name, st, body))
 
 
 def _timed_invoke(key, name, iso):
@@ -313,11 +311,10 @@ def _timed_invoke(key, name, iso):
 
 
 def _stack_cold(key, lang, rt, n):
-    fname, handler, _, code = bb.CODE[lang]
     walls, reasons = [], {}
     for i in range(n):
         name = "bench-cold-%s-%s-%d-%d" % (lang, rt, os.getpid(), i)
-        _create_code(key, name, lang, fname, handler, code, 3000)
+        _create(key, name, lang)
         try:
             wall, body = _timed_invoke(key, name, ISOLATION[rt])
             if body.get("status") != "success" or not body.get("cold"):
@@ -330,9 +327,9 @@ def _stack_cold(key, lang, rt, n):
 
 
 def _stack_timeout(key, lang, rt, n):
-    fname, handler, code = SPIN[lang]
+    _, handler, code = SPIN[lang]
     name = "bench-spin-%s-%s-%d" % (lang, rt, os.getpid())
-    _create_code(key, name, lang, fname, handler, code, 1000)
+    _create(key, name, lang, handler, code, timeout_ms=1000)
     over_run, over_wall = [], []
     try:
         for _ in range(n):
@@ -360,7 +357,7 @@ def run_stack(rep, cfg, results):
             % (PORT, cfg.n_cold, cfg.n_timeout))
     rep.add()
     rows = []
-    try:
+    with _bench_stack():
         imgs = bb.bd.build_images()
         key = _stack("restart", {"executor.prewarm_min": 0,
                                  "executor.image_python": imgs["lambda-python"],
@@ -375,11 +372,6 @@ def run_stack(rep, cfg, results):
                              ", ".join("%s %d" % kv for kv in sorted(reasons.items())),
                              "%+.2f" % run["p50"], "%+.2f" % run["max"],
                              "%+.2f" % wall["p50"], "%+.2f" % wall["max"]])
-    finally:
-        try:
-            _stack("stop")
-        except subprocess.SubprocessError:
-            pass
     rep.table(["runtime", "isolation", "cold p50 ms", "cold p99 ms", "cold / baseline p50",
                "cold reasons", "timeout: run over limit p50", "max", "wall over limit p50",
                "max"], rows)
@@ -450,7 +442,7 @@ def run_wrk(rep, cfg, results):
             % (PORT, cfg.seconds, cfg.warmup))
     rep.add()
     rows = []
-    try:
+    with _bench_stack():
         for bmax in [b for b, label in ((1, "off"), (16, "on")) if label in cfg.batching]:
             imgs = bb.bd.build_images()
             key = _stack("restart", {"executor.batch_max": bmax, "executor.queue_max": 1024,
@@ -459,7 +451,7 @@ def run_wrk(rep, cfg, results):
                                      "executor.image_node": imgs["lambda-node"]})
             for lang in [x for x in bb_langs() if x in cfg.langs]:
                 name = "bench-%s" % lang
-                _create(key, name, lang)
+                _create(key, name, lang, exists_ok=True)
                 for rt in cfg.wrk_runtimes:
                     path = "/api/functions/%s/invoke?isolation=%s" % (name, ISOLATION[rt])
                     st, body = _http("POST", path, key, {"n": 1})
@@ -471,8 +463,6 @@ def run_wrk(rep, cfg, results):
                         rows.append([lang, rt, "on" if bmax > 1 else "off", conns,
                                      "%.0f" % r["rps"], ms(r["p50"]), ms(r["p99"]),
                                      r["requests"], r["errors"], r["n429"]])
-    finally:
-        _stop_quietly()
     rep.table(["runtime", "isolation", "batching", "connections", "calls/s", "p50 ms", "p99 ms",
                "requests", "failed", "429"], rows)
 
@@ -510,11 +500,11 @@ def run_apiget(rep, cfg, results):
     rep.add()
     rows = []
     rps = {}
-    try:
+    with _bench_stack():
         for rnd in range(rounds):
             for label, conf, trips in APIGET_VARIANTS:
                 key = _stack("restart", conf)
-                _create(key, "bench-get", "python")
+                _create(key, "bench-get", "python", exists_ok=True)
                 path = "/api/functions/bench-get"
                 st, body = _http("GET", path, key)
                 if st != 200:
@@ -526,8 +516,6 @@ def run_apiget(rep, cfg, results):
                 rps.setdefault(label, []).append(r["rps"])
                 rows.append([rnd + 1, label, trips, "%.0f" % r["rps"], ms(r["p50"]),
                              ms(r["p99"]), r["requests"], r["errors"], load])
-    finally:
-        _stop_quietly()
     rep.table(["round", "caches", "SQL round trips", "req/s", "p50 ms", "p99 ms", "requests",
                "failed", "load 1 min"], rows)
     mean = {k: sum(v) / len(v) for k, v in rps.items()}

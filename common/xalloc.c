@@ -1,5 +1,6 @@
 #include <config.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,4 +89,41 @@ int xalloc_trim(void)
 #else
 	return 0;
 #endif
+}
+
+int xalloc_arenas(int n)
+{
+#if defined(HAVE_MALLOPT) && defined(HAVE_MALLOC_H) && defined(M_ARENA_MAX)
+	return mallopt(M_ARENA_MAX, n) == 1 ? 0 : -1;
+#else
+	(void)n;
+	return -1;
+#endif
+}
+
+#define TCACHE_TUNABLE "glibc.malloc.tcache_count"
+
+void xalloc_tcache_off(char **argv)
+{
+	const char *cur = getenv("GLIBC_TUNABLES");
+	char *val, self[4096];
+	ssize_t n;
+
+	if (cur != NULL && strstr(cur, TCACHE_TUNABLE) != NULL)
+		return;
+	val = cur != NULL && *cur != '\0' ? xasprintf("%s:%s=0", cur, TCACHE_TUNABLE)
+	                                  : xstrdup(TCACHE_TUNABLE "=0");
+	/* by its own path, not /proc/self/exe, whose name would become the
+	 * process name ("exe") that scripts/stack.sh and pgrep look for */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0 && (size_t)n < sizeof(self) - 1 && setenv("GLIBC_TUNABLES", val, 1) == 0) {
+		self[n] = '\0';
+		execv(self, argv);
+	}
+	fprintf(stderr, "%s: cannot execute again with %s: %s\n", argv[0], val, strerror(errno));
+	if (cur != NULL)
+		setenv("GLIBC_TUNABLES", cur, 1);
+	else
+		unsetenv("GLIBC_TUNABLES");
+	free(val);
 }

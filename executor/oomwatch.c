@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "cgfile.h"
 #include "cleanup.h"
 #include "log.h"
 #include "oomwatch.h"
@@ -20,6 +21,8 @@
 /* After the removal was signalled, how long the OOM eventfd's own removal
  * signal may take (both are queued by the kernel at the same time). */
 #define REMOVAL_SKEW_MS 200
+/* memory.oom_control's field that counts the kernel's OOM kills */
+#define OOM_KILLS "oom_kill "
 
 void oomwatch_init(struct oomwatch *w)
 {
@@ -41,28 +44,13 @@ void oomwatch_close(struct oomwatch *w)
 	oomwatch_init(w);
 }
 
-/* The oom_kill counter of an open memory.oom_control, or -1 (the cgroup
- * is gone).  pread at 0: the kernel formats the file anew. */
-static long long pread_kills(int fd)
-{
-	char buf[256];
-	const char *p;
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "oom_kill ");
-	return p != NULL ? strtoll(p + 9, NULL, 10) : -1;
-}
-
-/* The same by path. */
+/* The oom_kill counter of memory.oom_control in dir, or -1 (the cgroup is
+ * gone). */
 static long long read_kills(const char *dir)
 {
 	_cleanup_free_ char *path = xasprintf("%s/memory.oom_control", dir);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	return fd < 0 ? -1 : pread_kills(fd);
+	return cgfile_read_ll(path, OOM_KILLS);
 }
 
 /* Adds what the eventfd holds to *count (non-blocking). */
@@ -130,7 +118,7 @@ void oomwatch_mark(struct oomwatch *w)
 		return;
 	drain(w->oom_efd, &ignored);
 	w->oom_seen = 0;
-	w->base = w->kills_fd >= 0 ? pread_kills(w->kills_fd) : read_kills(w->dir);
+	w->base = w->kills_fd >= 0 ? cgfile_pread_ll(w->kills_fd, OOM_KILLS) : read_kills(w->dir);
 }
 
 /* Waits up to ms for efd to be readable. */

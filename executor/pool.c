@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "cgfile.h"
 #include "cleanup.h"
 #include "config.h"
 #include "docker.h"
@@ -43,9 +44,12 @@ static struct {
 	int reaping;                                          /* removals queued or running */
 	int prewarming;                                       /* a pre-warm start is running */
 	long long prewarm_backoff_until[RT_COUNT][ISO_COUNT]; /* after a failed start */
+	double prewarm_start_ms[RT_COUNT][ISO_COUNT]; /* moving average of a pre-warm start */
 	long long calls_total;
 	unsigned long task_seq; /* names of pre-warm directories */
 	double host_idle;       /* the host CPUs' idle share over the last tick, 0..1 */
+	double idle_from_ms;    /* ... measured from this time (the tick before) */
+	double idle_at_ms;      /* ... to this one */
 	unsigned long long cpu_idle0, cpu_total0; /* /proc/stat at the last tick */
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER,
        .reap_cv = PTHREAD_COND_INITIALIZER,
@@ -157,8 +161,11 @@ int pool_ctr_set_state(struct ctr *c, enum ctr_state s)
 		if (c->id != NULL || c->task_dir != NULL)
 			reap_push(c->id, TAKE_PTR(c->task_dir));
 	}
-	if (s == CTR_IDLE)
+	if (s == CTR_IDLE) {
 		c->last_used_ms = mono_ms_f();
+		if (c->fp != NULL)
+			c->fp->full_since_ms = 0; /* it has room again */
+	}
 	log_debug("container %s: %s -> %s", c->short_id[0] ? c->short_id : "(new)",
 	          pool_state_name(old), pool_state_name(s));
 	c->state = s;
@@ -431,7 +438,7 @@ static struct ctr *find_generic(int runtime, int isolation, long memory_mb)
 
 #define EWMA(avg, x) ((avg) > 0 ? 0.8 * (avg) + 0.2 * (x) : (x))
 /* Above this idle share of the host's CPUs a pool scales without the
- * estimate (warm_wait_short). */
+ * estimate (scale_reason). */
 #define SCALE_IDLE_MIN 0.25
 
 /* The host CPUs' idle share since the previous call (once a second, from
@@ -456,6 +463,8 @@ static void sample_host_idle(void)
 	idle = v[3] + v[4]; /* idle + iowait */
 	if (P.cpu_total0 > 0 && total > P.cpu_total0)
 		P.host_idle = (double)(idle - P.cpu_idle0) / (double)(total - P.cpu_total0);
+	P.idle_from_ms = P.idle_at_ms;
+	P.idle_at_ms = mono_ms_f();
 	P.cpu_idle0 = idle;
 	P.cpu_total0 = total;
 }
@@ -468,28 +477,43 @@ void pool_note_batch(struct ctr *c, int n, double batch_ms)
 
 void pool_note_start(struct ctr *c, double init_ms)
 {
-	if (c->fp != NULL && init_ms >= 0)
-		c->fp->cold_ms = EWMA(c->fp->cold_ms, init_ms);
+	/* A claimed pre-warmed container is replaced by the pre-warmer: that
+	 * start is the scale-up's cost too, not only the code load. */
+	if (c->fp == NULL || init_ms < 0)
+		return;
+	if (c->generic)
+		init_ms += P.prewarm_start_ms[c->runtime][c->isolation];
+	c->fp->cold_ms = EWMA(c->fp->cold_ms, init_ms);
 }
 
-/* Would a call that queues now wait less for one of the pool's warm
+/* Why a pool with no idle container should start one, or NULL when its
+ * calls had better wait for a warm one.
+ *
+ * Would a call that queues now wait less for one of the pool's warm
  * containers than a new container takes to start?  Then starting one
  * only costs CPU and memory (a hello call takes ~1 ms, a start 300+ ms
  * of CPU): 32 clients of a fast function once kept 32 containers busy on
  * 2 cores.  A warm container whose batch has run longer than a start
  * does not count (a stuck or slow call), and without measures of both
- * (a new pool) the answer is no, so slow functions scale as before. */
-static int warm_wait_short(const struct fnpool *fp)
+ * (a new pool) the answer is to start one, so slow functions scale as
+ * before.
+ *
+ * Spare CPU overrides the estimate: the calls then wait on something
+ * else (a sleep, a child), and another container adds parallelism, not
+ * contention.  But only when the pool was full through the whole second
+ * the idle share covers: a burst that starts after a pause would read the
+ * pause's idle CPUs (the likely reason an earlier 10-minute soak, made of
+ * 30 s rounds, grew its pools from 12 to 40 containers; issue 6). */
+static const char *scale_reason(const struct fnpool *fp)
 {
 	double now = mono_ms_f();
 	int nwarm = 0;
 
-	/* CPU to spare: the calls are waiting on something else (a sleep, a
-	 * child), and another container adds parallelism, not contention */
-	if (P.host_idle >= SCALE_IDLE_MIN)
-		return 0;
+	if (P.host_idle >= SCALE_IDLE_MIN && fp->full_since_ms > 0 &&
+	    fp->full_since_ms <= P.idle_from_ms)
+		return "idle CPUs";
 	if (fp->item_ms <= 0 || fp->cold_ms <= 0)
-		return 0;
+		return "not measured yet";
 	for (const struct ctr *c = P.ctrs; c != NULL; c = c->next) {
 		if (c->fp != fp || !c->inited)
 			continue;
@@ -497,10 +521,13 @@ static int warm_wait_short(const struct fnpool *fp)
 		    (c->state == CTR_BUSY && now - c->busy_since_ms < fp->cold_ms))
 			nwarm++;
 	}
-	return nwarm > 0 && (fp->nqueued + 1) * fp->item_ms / nwarm < fp->cold_ms;
+	if (nwarm > 0 && (fp->nqueued + 1) * fp->item_ms / nwarm < fp->cold_ms)
+		return NULL;
+	return nwarm > 0 ? "wait longer than a start" : "no warm container";
 }
 
-static int may_scale(struct fnpool *fp)
+/* Lock held.  May fp start a container now?  *why says what tipped it. */
+static int may_scale_why(struct fnpool *fp, const char **why)
 {
 	if (fp->concurrency > 0 && fp->nlive >= fp->concurrency)
 		return 0;
@@ -511,7 +538,14 @@ static int may_scale(struct fnpool *fp)
 	 * starting containers will take in their first batches */
 	if (fp->ncreating > 0 && fp->nqueued < fp->ncreating * P.cfg->batch_max)
 		return 0;
-	return !warm_wait_short(fp);
+	return (*why = scale_reason(fp)) != NULL;
+}
+
+static int may_scale(struct fnpool *fp)
+{
+	const char *why;
+
+	return may_scale_why(fp, &why);
 }
 
 static const char *cold_reason(struct fnpool *fp)
@@ -530,6 +564,7 @@ static const char *cold_reason(struct fnpool *fp)
 static struct ctr *acquire(struct fnpool *fp, struct call *call)
 {
 	struct ctr *c = find_idle(fp);
+	const char *why = NULL;
 
 	if (c != NULL && !fp->retired) {
 		pool_ctr_set_state(c, CTR_BUSY); /* taken now, under the lock */
@@ -537,8 +572,15 @@ static struct ctr *acquire(struct fnpool *fp, struct call *call)
 		call->cold_reason = NULL;
 		return c;
 	}
-	if (!may_scale(fp))
+	if (fp->full_since_ms <= 0)
+		fp->full_since_ms = mono_ms_f();
+	if (!may_scale_why(fp, &why))
 		return NULL;
+	if (fp->nlive > 0) /* the terms of the estimate, to tune it by */
+		log_info("scaling up %s (%s): %d live, %d queued, item %.2f ms, start %.0f ms, "
+		         "host %.0f%% idle",
+		         fp->name, why, fp->nlive, fp->nqueued, fp->item_ms, fp->cold_ms,
+		         100.0 * P.host_idle);
 	c = find_generic(fp->runtime, fp->isolation, call->fn.memory_mb);
 	if (c != NULL) {
 		call->cold = 1;
@@ -692,24 +734,6 @@ int pool_count(void)
 /* cgroup (v1) figures                                                 */
 /* ------------------------------------------------------------------ */
 
-static long long pread_ll(int fd)
-{
-	char buf[64];
-	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtoll(buf, NULL, 10);
-}
-
-static long long read_ll(const char *path)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	return pread_ll(fd);
-}
-
 static char *cg_path(const struct ctr *c, const char *ctl, const char *file)
 {
 	return xasprintf("%s/%s/docker/%s/%s", P.cfg->cgroup_root, ctl, c->id, file);
@@ -740,10 +764,10 @@ void pool_cgroup_sample(struct ctr *c, long long *mem_peak, long long *cpu_ns, i
 		c->cg_cpu_fd = open(cpu, O_RDONLY | O_CLOEXEC);
 		c->cg_opened = 1;
 	}
-	*mem_peak = pread_ll(c->cg_mem_fd);
+	*mem_peak = cgfile_pread_ll(c->cg_mem_fd, NULL);
 	if (reset_peak && *mem_peak >= 0 && pwrite(c->cg_mem_fd, "0", 1, 0) < 0)
 		log_debug("cannot reset memory.max_usage_in_bytes of %s", c->short_id);
-	*cpu_ns = pread_ll(c->cg_cpu_fd);
+	*cpu_ns = cgfile_pread_ll(c->cg_cpu_fd, NULL);
 }
 
 void pool_cgroup_peek(const struct ctr *c, long long *mem_peak, long long *cpu_ns)
@@ -755,10 +779,10 @@ void pool_cgroup_peek(const struct ctr *c, long long *mem_peak, long long *cpu_n
 		return;
 	snprintf(path, sizeof(path), "%s/memory/docker/%s/memory.max_usage_in_bytes",
 	         P.cfg->cgroup_root, c->id);
-	*mem_peak = read_ll(path);
+	*mem_peak = cgfile_read_ll(path, NULL);
 	snprintf(path, sizeof(path), "%s/cpuacct/docker/%s/cpuacct.usage", P.cfg->cgroup_root,
 	         c->id);
-	*cpu_ns = read_ll(path);
+	*cpu_ns = cgfile_read_ll(path, NULL);
 }
 
 static long long cgroup_mem_usage(const struct ctr *c)
@@ -769,7 +793,7 @@ static long long cgroup_mem_usage(const struct ctr *c)
 		return -1;
 	snprintf(path, sizeof(path), "%s/memory/docker/%s/memory.usage_in_bytes",
 	         P.cfg->cgroup_root, c->id);
-	return read_ll(path);
+	return cgfile_read_ll(path, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -822,11 +846,15 @@ static void *prewarm_main(void *arg)
 {
 	struct ctr *c = arg;
 	struct err *e = NULL;
+	double t0 = mono_ms_f();
 	int ok = c->task_dir != NULL && batch_start_container(c, P.cfg, NULL, &e) == 0 &&
 	         batch_ping(c, mono_ms() + P.cfg->start_timeout_ms, &e) == 0;
 
 	pool_lock();
 	P.prewarming = 0;
+	if (ok)
+		P.prewarm_start_ms[c->runtime][c->isolation] =
+		    EWMA(P.prewarm_start_ms[c->runtime][c->isolation], mono_ms_f() - t0);
 	if (!ok) {
 		log_warnx("pre-warming a %s/%s container: %s", runtime_name(c->runtime),
 		          isolation_name(c->isolation), err_msg(e));
@@ -1014,6 +1042,7 @@ cJSON *pool_describe(void)
 	cJSON_AddNumberToObject(root, "queued", P.queued);
 	cJSON_AddNumberToObject(root, "starting", P.starting);
 	cJSON_AddNumberToObject(root, "memory_mb", (double)P.mem_mb);
+	cJSON_AddNumberToObject(root, "host_idle", P.host_idle); /* for the scale-up rule */
 	pool_unlock();
 	return root;
 }

@@ -78,6 +78,10 @@ struct fnpool {
 	 * loading, in ms; 0 until measured. */
 	double item_ms;
 	double cold_ms;
+	/* When the pool last found no idle container (0: one went idle since):
+	 * spare CPU counts for scaling only if the pool was full through the
+	 * whole sample (scale_reason). */
+	double full_since_ms;
 };
 
 int pool_init(const struct xconfig *cfg, struct err **e);

@@ -122,33 +122,98 @@ void event_queue_notify(void)
 	pthread_mutex_unlock(&q.lock);
 }
 
-/* A claimed row must be settled even while the database restarts under
- * us: these retry until they work or we stop. */
+/* ------------------------------------------------- statements on a row */
+
+/* One statement on an event's row and its arguments, for until_answered().
+ * Each field is read only by the statements that take it. */
+struct ev_stmt {
+	int (*run)(struct db *db, const struct ev_stmt *s, struct err **e);
+	const char *what;       /* names it in the log line; NULL: retried silently */
+	long long id;           /* the event */
+	const char *state;      /* finish */
+	const char *status;     /* finish, retry */
+	const char *error;      /* finish, retry */
+	long long delay_ms;     /* retry */
+	const char *claimed_by; /* claimed */
+	const char *rid;        /* invocation_status: the attempt's request id */
+	char **found;           /* invocation_status: its status, owned by the caller */
+};
+
+/* A claimed row must be settled even while the database restarts under us:
+ * runs s until the database answers, every second, and returns what it
+ * answered (>= 0), or -1 when we stop first. */
+static int until_answered(struct db *db, const struct ev_stmt *s)
+{
+	struct err *e = NULL;
+	int rc;
+
+	while ((rc = s->run(db, s, &e)) < 0) {
+		if (s->what != NULL)
+			log_warnx("event %lld: %s: %s (retrying)", s->id, s->what, err_msg(e));
+		err_free(&e);
+		if (stopping())
+			return -1;
+		wait_ms(1000, 0);
+	}
+	return rc;
+}
+
+static int run_finish(struct db *db, const struct ev_stmt *s, struct err **e)
+{
+	return db_aws_event_finish(db, s->id, s->state, s->status, s->error, e);
+}
+
+static int run_requeue(struct db *db, const struct ev_stmt *s, struct err **e)
+{
+	return db_aws_event_requeue(db, s->id, e);
+}
+
+static int run_retry(struct db *db, const struct ev_stmt *s, struct err **e)
+{
+	return db_aws_event_retry(db, s->id, s->delay_ms, s->status, s->error, e);
+}
+
+static int run_claimed(struct db *db, const struct ev_stmt *s, struct err **e)
+{
+	return db_aws_event_claimed(db, s->id, s->claimed_by, e);
+}
+
+static int run_invocation_status(struct db *db, const struct ev_stmt *s, struct err **e)
+{
+	return db_aws_invocation_status(db, s->rid, s->found, e);
+}
+
 static void finish(struct db *db, long long id, const char *state, const char *status,
                    const char *error)
 {
-	struct err *e = NULL;
+	const struct ev_stmt s = {.run = run_finish,
+	                          .what = "settling",
+	                          .id = id,
+	                          .state = state,
+	                          .status = status,
+	                          .error = error};
 
-	while (db_aws_event_finish(db, id, state, status, error, &e) < 0) {
-		log_warnx("event %lld: settling: %s (retrying)", id, err_msg(e));
-		err_free(&e);
-		if (stopping())
-			return;
-		wait_ms(1000, 0);
-	}
+	until_answered(db, &s);
 }
 
 static void requeue(struct db *db, long long id)
 {
-	struct err *e = NULL;
+	const struct ev_stmt s = {.run = run_requeue, .what = "requeue", .id = id};
 
-	while (db_aws_event_requeue(db, id, &e) < 0) {
-		log_warnx("event %lld: requeue: %s (retrying)", id, err_msg(e));
-		err_free(&e);
-		if (stopping())
-			return;
-		wait_ms(1000, 0);
-	}
+	until_answered(db, &s);
+}
+
+static void retry(struct db *db, long long id, long long delay_ms, const char *status,
+                  const char *error)
+{
+	const struct ev_stmt s = {.run = run_retry,
+	                          .what = "queueing its retry",
+	                          .id = id,
+	                          .delay_ms = delay_ms,
+	                          .status = status,
+	                          .error = error};
+
+	until_answered(db, &s);
 }
 
 void event_attempt_request_id(const char *request_id, int attempt, char out[37])
@@ -166,20 +231,6 @@ void event_attempt_request_id(const char *request_id, int attempt, char out[37])
 	hex[12] = '8';           /* version 8: custom */
 	hex[16] = "89ab"[v & 3]; /* variant 10 */
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
-
-static void retry(struct db *db, long long id, long long delay_ms, const char *status,
-                  const char *error)
-{
-	struct err *e = NULL;
-
-	while (db_aws_event_retry(db, id, delay_ms, status, error, &e) < 0) {
-		log_warnx("event %lld: queueing its retry: %s (retrying)", id, err_msg(e));
-		err_free(&e);
-		if (stopping())
-			return;
-		wait_ms(1000, 0);
-	}
 }
 
 /* An attempt that ran ended with status: the event is done, or its next
@@ -205,18 +256,16 @@ static void after_run(struct db *db, const struct aws_event *ev, const char *sta
 static void settle_unavailable(struct worker *w, const struct aws_event *ev, const char *why)
 {
 	_cleanup_free_ char *status = NULL;
-	struct err *e = NULL;
 	char rid[37];
+	const struct ev_stmt s = {
+	    .run = run_invocation_status, .id = ev->id, .rid = rid, .found = &status};
 	int rc;
 
 	event_attempt_request_id(ev->request_id, ev->attempt, rid);
 	wait_ms(1000 + app->cfg.journal_flush_ms, 0);
-	while ((rc = db_aws_invocation_status(w->db, rid, &status, &e)) < 0) {
-		err_free(&e);
-		if (stopping())
-			return;
-		wait_ms(1000, 0);
-	}
+	rc = until_answered(w->db, &s);
+	if (rc < 0)
+		return;
 	if (rc == 1)
 		after_run(w->db, ev, status, why);
 	else
@@ -394,17 +443,14 @@ static void housekeeping(struct worker *w, time_t *last_purge)
  * Returns 1 when it is ours to run, 0 when it is not (or we stop). */
 static int settle_claim(struct dispatcher *d, const struct aws_event *ev)
 {
-	struct err *e = NULL;
-	int rc;
+	const struct ev_stmt s = {.run = run_claimed,
+	                          .what = "settling a claim whose COMMIT was lost",
+	                          .id = ev->id,
+	                          .claimed_by = ev->claimed_by};
+	int rc = until_answered(d->w.db, &s);
 
-	while ((rc = db_aws_event_claimed(d->w.db, ev->id, ev->claimed_by, &e)) < 0) {
-		log_warnx("event %lld: settling a claim whose COMMIT was lost: %s (retrying)",
-		          ev->id, err_msg(e));
-		err_free(&e);
-		if (stopping())
-			return 0; /* if it held, the next process settles it as an orphan */
-		wait_ms(1000, 0);
-	}
+	if (rc < 0)
+		return 0; /* if it held, the next process settles it as an orphan */
 	log_warnx("event %lld: a claim whose COMMIT was lost %s", ev->id,
 	          rc == 1 ? "held: running it" : "did not hold");
 	return rc;

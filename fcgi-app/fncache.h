@@ -4,7 +4,7 @@
  *
  * Changes are seen by every lambda-api process at once: the shared
  * generation file `api.fn_cache_file` (default $VAR/run/functions.gen,
- * gen.h) is bumped by db_fn_insert/update/delete after every write to the
+ * gentable.h) is bumped by db_fn_insert/update/delete after every write to the
  * functions table, in whatever process; each lookup compares it with the
  * generation the cache was filled under and empties the cache when it
  * moved.  Entries also expire after `api.fn_cache_ms` (default 1 s): the
@@ -19,7 +19,7 @@
 #include "err.h"
 #include "function.h"
 
-#define FNCACHE_SLOTS 256 /* entries per process; a full probe run evicts */
+#define FNCACHE_SLOTS 256 /* entries per process (a power of two); a full probe run evicts */
 
 struct fncache;
 

@@ -3,10 +3,10 @@
  *
  * Revocation is seen at once by every lambda-api process: a small file
  * (`api.key_cache_file`, default $VAR/run/api-keys.gen) holds a 64-bit
- * generation counter that every process maps MAP_SHARED.  Whoever changes a
- * key bumps it after the change is committed; each lookup compares it with
- * the generation the cache was filled under and empties the cache when it
- * moved.  Entries also expire after `api.key_cache_ms` (default 5 s): the
+ * generation counter that every process maps MAP_SHARED (gentable.h).
+ * Whoever changes a key bumps it after the change is committed; each lookup
+ * compares it with the generation the cache was filled under and empties
+ * the cache when it moved.  Entries also expire after `api.key_cache_ms` (default 5 s): the
  * safety net for a key changed behind the API's back (SQL by hand).
  * Only valid, unrevoked keys are cached: unknown and revoked keys always go
  * to the database, so creating a key needs no bump.  Thread-safe. */
@@ -17,7 +17,7 @@
 
 #include "err.h"
 
-#define KEYCACHE_SLOTS 1024 /* entries per process; a full probe run evicts */
+#define KEYCACHE_SLOTS 1024 /* entries per process (a power of two); a full probe run evicts */
 
 struct keycache;
 

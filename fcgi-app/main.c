@@ -35,6 +35,7 @@
 #include "keycache.h"
 #include "log.h"
 #include "reply.h"
+#include "reqtime.h"
 #include "request.h"
 #include "router.h"
 #include "xalloc.h"
@@ -115,7 +116,9 @@ static void add_cors(const struct request *req, struct reply *rep)
 	}
 }
 
-static void serve(FCGX_Request *rq, struct worker *w)
+/* Returns 1 when the request's input was read to its end (the body, then
+ * FastCGI's empty stdin record), 0 when some may still come. */
+static int serve(FCGX_Request *rq, struct worker *w)
 {
 	const char *method = FCGX_GetParam("REQUEST_METHOD", rq->envp);
 	const char *uri = FCGX_GetParam("REQUEST_URI", rq->envp);
@@ -123,6 +126,7 @@ static void serve(FCGX_Request *rq, struct worker *w)
 	_cleanup_free_ char *body = NULL;
 	struct request req;
 	struct reply rep;
+	int drained = 0;
 
 	if (method == NULL)
 		method = "GET";
@@ -133,6 +137,9 @@ static void serve(FCGX_Request *rq, struct worker *w)
 	req.w = w;
 	reply_init(&rep);
 	if (read_body(rq, &req, &rep, &body) == 0) {
+		/* lighttpd sent the body whole or a short one: its end record is
+		 * next (for a body-less GET it came with the params) */
+		drained = FCGX_GetChar(rq->in) == EOF && FCGX_GetError(rq->in) == 0;
 		if (strcmp(method, "OPTIONS") == 0 && app->cfg.cors_origins[0] != '\0')
 			reply_empty(&rep, 204);
 		else
@@ -143,7 +150,12 @@ static void serve(FCGX_Request *rq, struct worker *w)
 	log_debug("%s %s %s %d", req.remote_addr, method, req.path, rep.status);
 	reply_free(&rep);
 	request_free(&req);
+	return drained;
 }
+
+/* LAMBDA_API_LINGER=1: libfcgi's lingering close after every request, as
+ * before; for side-by-side benchmarks (bench/apiget_tail.py). */
+static int linger_always;
 
 static void *worker_main(void *arg)
 {
@@ -154,9 +166,24 @@ static void *worker_main(void *arg)
 	w->db = db_new(&app->cfg);
 	w->ec = exec_client_new(&app->cfg);
 	FCGX_InitRequest(&rq, 0, 0);
-	while (FCGX_Accept_r(&rq) == 0) {
-		serve(&rq, w);
+	for (;;) {
+		uint64_t t0 = reqtime_now(), t1, t2;
+
+		if (FCGX_Accept_r(&rq) != 0)
+			break;
+		t1 = reqtime_now();
+		/* With the input read to its end, nothing more comes from lighttpd
+		 * on this connection, so a plain close cannot reset data it still
+		 * sends: skip libfcgi's lingering close (shutdown, then wait for
+		 * lighttpd's own close), which holds this thread until lighttpd
+		 * gets a core and so ties the API's threads to its scheduling. */
+		if (serve(&rq, w) == 1 && !linger_always)
+			FCGX_Detach(&rq);
+		t2 = reqtime_now();
 		FCGX_Finish_r(&rq);
+		reqtime_add(w->id, REQTIME_WAIT, t0, t1);
+		reqtime_add(w->id, REQTIME_SERVE, t1, t2);
+		reqtime_add(w->id, REQTIME_FINISH, t2, reqtime_now());
 	}
 	FCGX_Free(&rq, 1);
 	exec_client_free(w->ec);
@@ -194,7 +221,9 @@ static void replay_at_start(void)
 #define TRIM_INTERVAL_S 10
 
 /* Main's loop: waits for TERM or INT (set, blocked in every thread) with a
- * 1 s tick for housekeeping; SIGHUP is ignored.  Returns the signal. */
+ * 1 s tick for housekeeping; SIGHUP is ignored, SIGUSR2 appends the request
+ * timing histograms (reqtime.h, when LAMBDA_API_HIST is set) and zeroes
+ * them.  Returns the signal. */
 static int wait_for_term(const sigset_t *set)
 {
 	const struct timespec tick = {1, 0};
@@ -205,6 +234,8 @@ static int wait_for_term(const sigset_t *set)
 
 		if (sig == SIGTERM || sig == SIGINT)
 			return sig;
+		if (sig == SIGUSR2)
+			reqtime_dump(); /* and zero: the bench reads a measured interval */
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			return SIGTERM; /* cannot happen with a valid set: stop cleanly */
 		if (sig < 0 && errno == EAGAIN && ++ticks % TRIM_INTERVAL_S == 0)
@@ -217,6 +248,7 @@ static int serve_forever(void)
 	struct worker *workers;
 	pthread_t *tids;
 	sigset_t set;
+	const char *linger;
 	struct err *e = NULL;
 	int sig = 0, n = app->cfg.threads;
 
@@ -243,6 +275,7 @@ static int serve_forever(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (journal_start_writer(app->journal, &app->cfg, &e) < 0)
@@ -250,6 +283,9 @@ static int serve_forever(void)
 	/* Event invocations queued in MariaDB run from here (event_queue.h). */
 	if (event_queue_start(&e) < 0)
 		fatalx("%s", err_msg(e));
+	reqtime_init(n);
+	linger = getenv("LAMBDA_API_LINGER");
+	linger_always = linger != NULL && strcmp(linger, "1") == 0;
 	workers = xcalloc((size_t)n, sizeof(*workers));
 	tids = xcalloc((size_t)n, sizeof(*tids));
 	for (int i = 0; i < n; i++) {
@@ -264,6 +300,7 @@ static int serve_forever(void)
 	shutdown(0, SHUT_RDWR);
 	for (int i = 0; i < n; i++)
 		pthread_join(tids[i], NULL);
+	reqtime_dump();
 	event_queue_stop();
 	journal_close(app->journal, SHUTDOWN_FLUSH_MS);
 	app->journal = NULL;
@@ -328,6 +365,12 @@ int main(int argc, char **argv)
 	struct err *e = NULL;
 	int check = 0, c, rc;
 
+	/* first: it may execute the program again (docs/design.md, "Heap
+	 * trim"): 16 threads' malloc caches, and as many arenas, made a
+	 * worker's RSS swing and creep through the soak */
+	xalloc_tcache_off(argv);
+	if (xalloc_arenas(2) < 0)
+		fprintf(stderr, "lambda-api: cannot cap malloc arenas; glibc's default stays\n");
 	while ((c = getopt_long(argc, argv, "c:th", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

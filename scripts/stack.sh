@@ -17,7 +17,12 @@
 #
 # Environment: LAMBDA_VAR, LAMBDA_PORT, LAMBDA_BUILD (see scripts/lib.sh),
 # LAMBDA_LOG_LEVEL (default info), LAMBDA_MAX_REQUEST_KB (lighttpd's
-# server.max-request-size, default 70000 KiB: a 50 MB zip in base64 JSON).
+# server.max-request-size, default 70000 KiB: a 50 MB zip in base64 JSON),
+# LAMBDA_API_PROCS (lambda-api processes lighttpd preforks, max-procs, 1-64,
+# default 2), LAMBDA_API_HIST (a file: lambda-api keeps request timing
+# histograms and appends them to FILE.<pid> on SIGUSR2 and at exit),
+# LAMBDA_API_LINGER=1 (libfcgi's lingering close after every request, the
+# behaviour before 2026-12-06: for side-by-side benchmarks).
 # Extra configuration: lines of $LAMBDA_VAR/lambda.local.conf replace or
 # extend the generated $LAMBDA_VAR/lambda.conf.
 set -euo pipefail
@@ -335,12 +340,14 @@ reap_api_workers() {
 }
 
 lighttpd_write_conf() {
-	local tmp
+	local tmp procs=${LAMBDA_API_PROCS:-2}
+	[[ $procs =~ ^[1-9][0-9]?$ && $procs -le 64 ]] ||
+		die "LAMBDA_API_PROCS must be 1-64 (lambda-api processes), not '$procs'"
 	tmp=$(mktemp "$RUN/.lighttpd.conf.XXXXXX")
 	sed -e "s|@PORT@|$PORT|g" -e "s|@VAR@|$VAR|g" -e "s|@HTDOCS@|$REPO/htdocs|g" \
 		-e "s|@API_BIN@|$API_BIN|g" -e "s|@CONF@|$CONF|g" \
 		-e "s|@MAX_REQUEST_KB@|${LAMBDA_MAX_REQUEST_KB:-70000}|g" \
-		"$REPO/lighttpd.conf" >"$tmp"
+		-e "s|@API_PROCS@|$procs|g" "$REPO/lighttpd.conf" >"$tmp"
 	mv -f "$tmp" "$LIGHTTPD_CONF"
 	lighttpd -tt -f "$LIGHTTPD_CONF" >/dev/null 2>"$RUN/lighttpd-check.err" || {
 		cat "$RUN/lighttpd-check.err" >&2

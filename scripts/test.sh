@@ -480,8 +480,14 @@ main() {
 		fi
 	fi
 
+	# docs/reliability.md only from a full run: a partial one (--only,
+	# --quick) writes its report next to its results, so that it cannot be
+	# committed by mistake as the project's figures
 	if [[ -s $RESULTS/reliability.jsonl ]]; then
-		check "reliability report" /usr/bin/python3 "$REPO/tests/reliability-report.py"
+		local report=$REPO/docs/reliability.md
+		[[ -z $ONLY && $QUICK == 0 ]] || report=$RESULTS/reliability.md
+		check "reliability report" /usr/bin/python3 "$REPO/tests/reliability-report.py" \
+			"$RESULTS" "$report"
 	fi
 	summary
 	if ((FAIL)); then

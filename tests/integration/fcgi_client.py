@@ -83,3 +83,11 @@ def spread(fn, n, threads=8):
     for th in ts:
         th.join()
     return res
+
+
+def every_process(socks, paths, key, n):
+    """n concurrent GETs: request i goes to process socks[i % len(socks)] for
+    paths[(i // len(socks)) % len(paths)], so that every path reaches every process.
+    Returns [(status, body bytes)] in order (("error", message) where one failed)."""
+    k = len(socks)
+    return spread(lambda i: fcgi_get(socks[i % k], paths[(i // k) % len(paths)], key), n)

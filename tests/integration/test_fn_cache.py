@@ -19,7 +19,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apistack  # noqa: E402
-from fcgi_client import fcgi_get, sockets, spread  # noqa: E402
+from fcgi_client import every_process, fcgi_get, sockets  # noqa: E402
 import harness as h  # noqa: E402
 
 t = h.Tap()
@@ -38,18 +38,15 @@ def create(name):
 
 def warm(refs):
     """GETs each ref through every process, several threads each: all 200."""
-    res = spread(lambda i: fcgi_get(SOCKS[i % len(SOCKS)], "/api/functions/" + refs[i % len(refs)],
-                                    admin)[0], 16 * len(SOCKS) * len(refs))
+    res = [r[0] for r in every_process(SOCKS, ["/api/functions/" + r for r in refs], admin,
+                                       16 * len(SOCKS) * len(refs))]
     h.check(all(s == 200 for s in res), f"warm-up: {res}")
 
 
 def everywhere(refs, n=50):
     """n GETs spread over every process and every ref: [(status, parsed body)]."""
-    def one(i):
-        st, body = fcgi_get(SOCKS[i % len(SOCKS)], "/api/functions/" + refs[(i // 2) % len(refs)],
-                            admin)
-        return st, json.loads(body)
-    return spread(one, n)
+    res = every_process(SOCKS, ["/api/functions/" + r for r in refs], admin, n)
+    return [(st, json.loads(body)) for st, body in res]
 
 
 def stmt_executes():
@@ -123,8 +120,7 @@ def _():
     n = 400
     before = stmt_executes()
     t0 = time.monotonic()
-    res = spread(lambda i: fcgi_get(SOCKS[i % len(SOCKS)], "/api/functions/" + f["name"],
-                                    admin)[0], n)
+    res = [r[0] for r in every_process(SOCKS, ["/api/functions/" + f["name"]], admin, n)]
     took = time.monotonic() - t0
     used = stmt_executes() - before
     h.check(res == [200] * n, f"answers: {set(res)}")

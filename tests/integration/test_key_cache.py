@@ -17,7 +17,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apistack  # noqa: E402
-from fcgi_client import fcgi_get, sockets, spread  # noqa: E402
+from fcgi_client import every_process, fcgi_get, sockets, spread  # noqa: E402
 import harness as h  # noqa: E402
 
 t = h.Tap()
@@ -44,11 +44,11 @@ def _():
     kid, key = new_key(h.unique_name("kc"))
     path = "/api/functions?limit=1"
     # cache the key in every process, several threads each
-    warm = spread(lambda i: fcgi_get(SOCKS[i % len(SOCKS)], path, key)[0], 16 * len(SOCKS))
+    warm = [r[0] for r in every_process(SOCKS, [path], key, 16 * len(SOCKS))]
     h.check(all(s == 200 for s in warm), f"before revocation: {warm}")
     st, _, body = h.api("DELETE", f"/api/keys/{kid}", key=admin)
     h.check(st == 204, f"revoke: {st} {body!r}")
-    after = spread(lambda i: fcgi_get(SOCKS[i % len(SOCKS)], path, key), 50)
+    after = every_process(SOCKS, [path], key, 50)
     bad = [(r[0], r[1][:80]) for r in after if r[0] != 401 or b"API key revoked" not in r[1]]
     h.check(not bad, f"{len(bad)} of 50 not refused: {bad[:3]}")
     # the cache emptied, but the admin key still works in every process

@@ -16,32 +16,25 @@
 #include <cmocka.h>
 
 #include "../../fcgi-app/fncache.c"
+#include "tmpdir.h"
 
-static char dir[64];
-static char path[96];
-
-static int setup(void **state)
+/* fncache_get() and fncache_put() at a given time */
+static int get_at(struct fncache *fc, const char *ref, long long now, struct function *out,
+                  uint64_t *gen)
 {
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_fncache.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/functions.gen", dir);
-	return 0;
+	return gentable_get(fc->t, ref, now, out, gen);
 }
 
-static int teardown(void **state)
+static void put_at(struct fncache *fc, const char *ref, const struct function *f, uint64_t gen,
+                   long long now)
 {
-	(void)state;
-	unlink(path);
-	rmdir(dir);
-	return 0;
+	gentable_put(fc->t, ref, f, gen, now);
 }
 
 static struct fncache *open_ok(int max_age_ms)
 {
 	struct err *e = NULL;
-	struct fncache *fc = fncache_open(path, max_age_ms, &e);
+	struct fncache *fc = fncache_open(tmpdir_path, max_age_ms, &e);
 
 	assert_non_null(fc);
 	assert_null(e);
@@ -158,7 +151,7 @@ static void test_generation_across_fork(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct err *e = NULL;
-		struct fncache *child = fncache_open(path, 1000, &e);
+		struct fncache *child = fncache_open(tmpdir_path, 1000, &e);
 
 		if (child == NULL)
 			_exit(1);
@@ -248,13 +241,13 @@ static void test_open_fails_cleanly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_hit_is_a_copy, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_max_age_pair, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_generation_between_caches, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_generation_across_fork, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_put_after_bump_dropped, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_disabled_eviction_and_bad_refs, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_open_fails_cleanly, setup, teardown),
+	    TMPDIR_TEST(test_hit_is_a_copy),
+	    TMPDIR_TEST(test_max_age_pair),
+	    TMPDIR_TEST(test_generation_between_caches),
+	    TMPDIR_TEST(test_generation_across_fork),
+	    TMPDIR_TEST(test_put_after_bump_dropped),
+	    TMPDIR_TEST(test_disabled_eviction_and_bad_refs),
+	    TMPDIR_TEST(test_open_fails_cleanly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

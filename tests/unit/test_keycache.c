@@ -16,27 +16,7 @@
 #include <cmocka.h>
 
 #include "../../fcgi-app/keycache.c"
-
-static char dir[64];
-static char path[96];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_keycache.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/api-keys.gen", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unlink(path);
-	rmdir(dir);
-	return 0;
-}
+#include "tmpdir.h"
 
 /* hex SHA-256-shaped text from a number */
 static void hash_of(int n, char out[65])
@@ -49,10 +29,23 @@ static void hash_of(int n, char out[65])
 	out[64] = '\0';
 }
 
+/* keycache_get() and keycache_put() at a given time */
+static int get_at(struct keycache *kc, const char *hash, long long now, long long *key_id,
+                  uint64_t *gen)
+{
+	return gentable_get(kc->t, hash, now, key_id, gen);
+}
+
+static void put_at(struct keycache *kc, const char *hash, long long key_id, uint64_t gen,
+                   long long now)
+{
+	gentable_put(kc->t, hash, &key_id, gen, now);
+}
+
 static struct keycache *open_ok(int max_age_ms)
 {
 	struct err *e = NULL;
-	struct keycache *kc = keycache_open(path, max_age_ms, &e);
+	struct keycache *kc = keycache_open(tmpdir_path, max_age_ms, &e);
 
 	assert_non_null(kc);
 	assert_null(e);
@@ -79,7 +72,7 @@ static void test_hit_and_miss(void **state)
 	/* not a hash: never stored, never found */
 	keycache_put(kc, "short", 7, gen);
 	assert_int_equal(keycache_get(kc, "short", &id, &gen), 0);
-	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(stat(tmpdir_path, &st), 0);
 	assert_int_equal(st.st_size, 8);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	keycache_free(kc);
@@ -145,7 +138,7 @@ static void test_generation_across_fork(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct err *e = NULL;
-		struct keycache *child = keycache_open(path, 5000, &e);
+		struct keycache *child = keycache_open(tmpdir_path, 5000, &e);
 
 		if (child == NULL)
 			_exit(1);
@@ -223,12 +216,12 @@ static void test_open_fails_cleanly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_hit_and_miss, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_max_age_pair, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_generation_between_caches, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_generation_across_fork, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_put_after_bump_dropped, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_disabled_and_eviction, setup, teardown),
+	    TMPDIR_TEST(test_hit_and_miss),
+	    TMPDIR_TEST(test_max_age_pair),
+	    TMPDIR_TEST(test_generation_between_caches),
+	    TMPDIR_TEST(test_generation_across_fork),
+	    TMPDIR_TEST(test_put_after_bump_dropped),
+	    TMPDIR_TEST(test_disabled_and_eviction),
 	    cmocka_unit_test(test_open_fails_cleanly),
 	};
 

@@ -369,7 +369,8 @@ static void test_max_starting(void **state)
 /* Scale-up estimate: a busy pool of a fast function queues instead of
  * starting, until the expected wait reaches a start's time; a container
  * stuck in a long batch does not count as warm; a pool without measures
- * scales as before. */
+ * scales as before; idle CPUs let it scale only after a whole sample of
+ * the pool being full. */
 static void test_scale_estimate(void **state)
 {
 	struct call *a = mkcall(1, 1, 128), *b = mkcall(1, 1, 128);
@@ -412,13 +413,23 @@ static void test_scale_estimate(void **state)
 	for (int i = 0; i < 20; i++)
 		pool_note_batch(w1, 1, 1.0);
 	assert_null(acquire(fp, b));
-	/* with idle CPUs the estimate does not hold a start back */
+	/* idle CPUs count only if the pool was full through the whole sample:
+	 * not when the sample began before (a burst reading a pause) ... */
+	assert_true(fp->full_since_ms > 0);
 	P.host_idle = 0.5;
+	P.idle_from_ms = fp->full_since_ms - 1;
+	assert_null(acquire(fp, b));
+	/* ... but then the estimate does not hold a start back */
+	P.idle_from_ms = fp->full_since_ms;
 	got = acquire(fp, b);
 	assert_non_null(got);
 	assert_int_equal(pool_ctr_set_state(got, CTR_DEAD), 0);
 	P.host_idle = 0;
 	assert_null(acquire(fp, b));
+	/* a container going idle ends the full spell */
+	assert_int_equal(pool_ctr_set_state(w1, CTR_IDLE), 0);
+	assert_true(fp->full_since_ms == 0);
+	assert_int_equal(pool_ctr_set_state(w1, CTR_BUSY), 0);
 	w1->busy_since_ms = mono_ms_f() - 400;
 	assert_non_null(acquire(fp, b));
 	call_free(a);
