@@ -91,11 +91,25 @@ const all = [];
 for (let i = 0; i < RUNS; i += 1) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   if (SIGNED_IN) await ctx.addInitScript((k) => sessionStorage.setItem('lambda.apiKey', k), KEY);
+  // The element's arrival comes as a console message from this observer, not
+  // from waitForSelector, whose selector engine (Playwright's injected
+  // script) would run on the traced main thread (bench/dashboard_load.mjs).
+  await ctx.addInitScript((sel) => {
+    const look = () => {
+      if (document.querySelector(sel)) {
+        obs.disconnect();
+        console.debug('__done');
+      }
+    };
+    const obs = new MutationObserver(look);
+    obs.observe(document, { childList: true, subtree: true, attributes: true });
+  }, DONE);
   const page = await ctx.newPage();
   const file = path.join(tmp, `trace-${i}.json`);
   await browser.startTracing(page, { path: file, categories: CATEGORIES });
+  const done = page.waitForEvent('console', { predicate: (m) => m.text() === '__done', timeout: 30000 });
   await page.goto(`${URL0}${PATH}${SIGNED_IN ? '#/functions' : ''}`, { waitUntil: 'commit' });
-  await page.waitForSelector(DONE, { state: 'attached', timeout: 30000 });
+  await done;
   await page.waitForLoadState('load');
   await page.waitForTimeout(100); // the paint after the form was enabled
   await browser.stopTracing();
