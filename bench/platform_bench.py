@@ -258,7 +258,9 @@ def _stack(action, extra_conf=None):
 def _bench_stack():
     """The block of a section that runs the bench stack (started and restarted with
     _stack("restart", conf) as often as it needs): the stack is stopped when the block ends,
-    and a failure to stop does not hide the block's own error."""
+    and a failure to stop does not hide the block's own error. The last variant's
+    lambda.local.conf is removed with it: a stack started later on var/bench (by hand, or by
+    bench/apiget_tail.py's default variant) would otherwise run with, say, `api.threads = 2`."""
     try:
         yield
     finally:
@@ -266,6 +268,10 @@ def _bench_stack():
             _stack("stop")
         except (subprocess.SubprocessError, RuntimeError) as e:
             print("bench: stopping the stack: %s" % e, file=sys.stderr)
+        try:
+            os.unlink(os.path.join(BENCH_VAR, "lambda.local.conf"))
+        except FileNotFoundError:
+            pass
 
 
 def _http(method, path, key, body=None):
