@@ -91,9 +91,25 @@ int xalloc_trim(void)
 #endif
 }
 
+/* A sanitizer that replaces malloc (ASan, as configure's --enable-sanitizers
+ * builds; TSan, MSan) brings its own allocator: the mallopt we would call
+ * is its stub, which refuses M_ARENA_MAX, and there are no glibc arenas to
+ * cap.  gcc says so with __SANITIZE_*__, clang with __has_feature. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define XALLOC_SANITIZER_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                         \
+    __has_feature(memory_sanitizer)
+#define XALLOC_SANITIZER_MALLOC 1
+#endif
+#endif
+
 int xalloc_arenas(int n)
 {
-#if defined(HAVE_MALLOPT) && defined(HAVE_MALLOC_H) && defined(M_ARENA_MAX)
+#if defined(XALLOC_SANITIZER_MALLOC)
+	(void)n;
+	return 1;
+#elif defined(HAVE_MALLOPT) && defined(HAVE_MALLOC_H) && defined(M_ARENA_MAX)
 	return mallopt(M_ARENA_MAX, n) == 1 ? 0 : -1;
 #else
 	(void)n;

@@ -21,7 +21,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int xalloc_trim(void);
 /* Caps the number of malloc arenas (glibc's M_ARENA_MAX; by default up to 8
  * per core, each keeping its own free memory).  Call once, before threads
- * start.  Returns 0, or -1 where it cannot be set. */
+ * start.  Returns 0; 1 when skipped because a sanitizer's allocator
+ * replaces glibc's (the ASan build: nothing to cap, worth a debug line at
+ * most); -1 where it cannot be set (worth a warning). */
 int xalloc_arenas(int n);
 /* Turns glibc's per-thread malloc cache (tcache) off for a daemon with many
  * long-lived threads: each thread keeps up to 7 freed chunks of every small

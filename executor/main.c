@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 	struct xconfig cfg;
 	struct err *e = NULL;
 	const char *conf = getenv("LAMBDA_CONF");
-	int check = 0, opt, orphans_done;
+	int check = 0, opt, orphans_done, arenas;
 
 	/* first: it may execute the program again.  With a thread per API
 	 * connection, the per-thread caches held 2.3 of the 2.6 MB in use and
@@ -170,8 +170,11 @@ int main(int argc, char **argv)
 	 * the 10-minute soak with the pools flat (issue 6).  Two arenas: the
 	 * executor's allocations are small and short (frames, JSON), and its
 	 * threads mostly wait on sockets, so the lock is rarely contended. */
-	if (xalloc_arenas(2) < 0)
+	arenas = xalloc_arenas(2);
+	if (arenas < 0)
 		log_warnx("cannot cap malloc arenas; they stay at the C library's default");
+	else if (arenas == 1)
+		log_debug("malloc arenas not capped: a sanitizer's allocator replaces glibc's");
 
 	setup_signals();
 

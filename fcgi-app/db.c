@@ -395,32 +395,36 @@ static int fetch_rows(MYSQL_STMT *st, db_row_fn fn, void *arg, struct err **e)
 	return rc < 0 ? -1 : stop;
 }
 
-/* The parts of a statement's run that do not change between attempts. */
+/* The parts of a statement's run that do not change between attempts
+ * (inputs only: what a run did comes back in a struct run_out of the
+ * caller's, passed along as an argument, so that no address of a local
+ * is ever kept in here). */
 struct run_args {
 	const char *sql;
-	int cache;    /* keep it prepared (sql has static storage) */
-	int once;     /* never re-send (see db_write_once) */
-	int *unknown; /* once: set when it may or may not have run */
+	int cache; /* keep it prepared (sql has static storage) */
+	int once;  /* never re-send (see db_write_once) */
 	const struct db_param *p;
 	int np;
 	db_row_fn fn;
 	void *arg;
-	unsigned long long *affected, *insert_id;
+};
+
+/* What a run did besides its rows, whatever its outcome. */
+struct run_out {
+	unsigned long long affected, insert_id;
+	int unknown; /* once: it failed after sending and may or may not have run */
 };
 
 /* One attempt: returns -1 with *e, or what fetch_rows returned. */
-static int run_once(MYSQL_STMT *st, const struct run_args *a, int *sent, struct err **e)
+static int run_once(MYSQL_STMT *st, const struct run_args *a, struct run_out *o, int *sent,
+                    struct err **e)
 {
-	const struct db_param *p = a->p;
-	unsigned long long *affected = a->affected, *insert_id = a->insert_id;
-	int np = a->np, rc;
+	int rc;
 
-	if (bind_execute(st, p, np, sent, e) < 0)
+	if (bind_execute(st, a->p, a->np, sent, e) < 0)
 		return -1;
-	if (affected != NULL)
-		*affected = (unsigned long long)mysql_stmt_affected_rows(st);
-	if (insert_id != NULL)
-		*insert_id = (unsigned long long)mysql_stmt_insert_id(st);
+	o->affected = (unsigned long long)mysql_stmt_affected_rows(st);
+	o->insert_id = (unsigned long long)mysql_stmt_insert_id(st);
 	if (mysql_stmt_field_count(st) == 0)
 		return 0;
 	if (mysql_stmt_store_result(st) != 0)
@@ -458,7 +462,7 @@ static int outcome_open(struct db *db, MYSQL_STMT *st)
 	       code == ER_SERVER_SHUTDOWN;
 }
 
-static int run(struct db *db, const struct run_args *a, struct err **e)
+static int run(struct db *db, const struct run_args *a, struct run_out *o, struct err **e)
 {
 	for (int attempt = 0;; attempt++) {
 		struct err *e1 = NULL;
@@ -470,12 +474,12 @@ static int run(struct db *db, const struct run_args *a, struct err **e)
 			conn_id = mysql_thread_id(db->conn);
 			st = a->cache ? cached(db, a->sql, &e1) : prepare(db, a->sql, &e1);
 			if (st != NULL)
-				rc = run_once(st, a, &sent, &e1);
+				rc = run_once(st, a, o, &sent, &e1);
 		}
 		if (rc < 0 && a->once && sent && e1 != NULL && outcome_open(db, st)) {
 			db->lost_conn_id = conn_id;
 			db->lost_sql = a->sql;
-			*a->unknown = 1;
+			o->unknown = 1;
 		}
 		if (rc >= 0 || attempt == 1 || e1 == NULL || db->conn == NULL ||
 		    (a->once && sent) || !retryable(db, st)) {
@@ -500,43 +504,47 @@ static int run(struct db *db, const struct run_args *a, struct err **e)
 int db_query(struct db *db, const char *sql, const struct db_param *p, int np, db_row_fn fn,
              void *arg, struct err **e)
 {
-	struct run_args a = {sql, 1, 0, NULL, p, np, fn, arg, NULL, NULL};
+	const struct run_args a = {sql, 1, 0, p, np, fn, arg};
+	struct run_out o = {0, 0, 0};
 
-	return run(db, &a, e);
+	return run(db, &a, &o, e);
+}
+
+/* A statement that returns no rows (db_exec, db_write_once, db_exec_once):
+ * *affected and *insert_id (each may be NULL) are written on success only,
+ * *unknown (may be NULL) on failure only. */
+static int run_write(struct db *db, const struct run_args *a, unsigned long long *affected,
+                     unsigned long long *insert_id, int *unknown, struct err **e)
+{
+	struct run_out o = {0, 0, 0};
+
+	if (run(db, a, &o, e) < 0) {
+		if (unknown != NULL)
+			*unknown = o.unknown;
+		return -1;
+	}
+	if (affected != NULL)
+		*affected = o.affected;
+	if (insert_id != NULL)
+		*insert_id = o.insert_id;
+	return 0;
 }
 
 int db_exec(struct db *db, const char *sql, const struct db_param *p, int np,
             unsigned long long *affected, unsigned long long *insert_id, struct err **e)
 {
-	unsigned long long n = 0, id = 0;
-	struct run_args a = {sql, 1, 0, NULL, p, np, NULL, NULL, &n, &id};
+	const struct run_args a = {sql, 1, 0, p, np, NULL, NULL};
 
-	if (run(db, &a, e) < 0)
-		return -1;
-	if (affected != NULL)
-		*affected = n;
-	if (insert_id != NULL)
-		*insert_id = id;
-	return 0;
+	return run_write(db, &a, affected, insert_id, NULL, e);
 }
 
 int db_write_once(struct db *db, const char *sql, const struct db_param *p, int np,
                   unsigned long long *affected, unsigned long long *insert_id, int *unknown,
                   struct err **e)
 {
-	unsigned long long n = 0, id = 0;
-	int unk = 0;
-	struct run_args a = {sql, 1, 1, &unk, p, np, NULL, NULL, &n, &id};
+	const struct run_args a = {sql, 1, 1, p, np, NULL, NULL};
 
-	if (run(db, &a, e) < 0) {
-		*unknown = unk;
-		return -1;
-	}
-	if (affected != NULL)
-		*affected = n;
-	if (insert_id != NULL)
-		*insert_id = id;
-	return 0;
+	return run_write(db, &a, affected, insert_id, unknown, e);
 }
 
 /* The lost connection, while it still runs our statement (a connection id
@@ -608,16 +616,9 @@ int db_settle(struct db *db, struct err **e)
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
                  unsigned long long *affected, unsigned long long *insert_id, struct err **e)
 {
-	unsigned long long n = 0, id = 0;
-	struct run_args a = {sql, 0, 0, NULL, p, np, NULL, NULL, &n, &id};
+	const struct run_args a = {sql, 0, 0, p, np, NULL, NULL};
 
-	if (run(db, &a, e) < 0)
-		return -1;
-	if (affected != NULL)
-		*affected = n;
-	if (insert_id != NULL)
-		*insert_id = id;
-	return 0;
+	return run_write(db, &a, affected, insert_id, NULL, e);
 }
 
 long long db_row_i64(const struct db_row *row, int i)

@@ -363,13 +363,14 @@ int main(int argc, char **argv)
 	};
 	const char *conf = NULL, *key_name = NULL;
 	struct err *e = NULL;
-	int check = 0, c, rc;
+	int check = 0, c, rc, arenas;
 
 	/* first: it may execute the program again (docs/design.md, "Heap
 	 * trim"): 16 threads' malloc caches, and as many arenas, made a
 	 * worker's RSS swing and creep through the soak */
 	xalloc_tcache_off(argv);
-	if (xalloc_arenas(2) < 0)
+	arenas = xalloc_arenas(2);
+	if (arenas < 0)
 		fprintf(stderr, "lambda-api: cannot cap malloc arenas; glibc's default stays\n");
 	while ((c = getopt_long(argc, argv, "c:th", opts, NULL)) != -1) {
 		switch (c) {
@@ -407,6 +408,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init("lambda-api", app->cfg.log_level);
+	if (arenas == 1)
+		log_debug("malloc arenas not capped: a sanitizer's allocator replaces glibc's");
 	db_library_init();
 	rc = key_name != NULL ? create_key(key_name) : serve_forever();
 	config_free(&app->cfg);

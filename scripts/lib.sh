@@ -6,7 +6,9 @@
 #
 # Environment:
 #   LAMBDA_VAR    run-time directory (default <repo>/var)
-#   LAMBDA_PORT   lighttpd port on 127.0.0.1 (default 8080)
+#   LAMBDA_PORT   lighttpd port on 127.0.0.1 (default: the port the var
+#                 dir's stack was last started on, $LAMBDA_VAR/run/port;
+#                 8080 for a var dir never started)
 #   LAMBDA_BUILD  where the binaries were built (default <repo>; an
 #                 out-of-tree build such as build-asan/ runs the same stack)
 
@@ -37,8 +39,15 @@ warn() {
 }
 
 die() {
+	die_status 1 "$@"
+}
+
+# die_status STATUS MESSAGE...: die with another exit status than 1.
+die_status() {
+	local status=$1
+	shift
 	printf '[%s %s] error: %s\n' "$(date +%H:%M:%S)" "$LAMBDA_LOG_TAG" "$*" >&2
-	exit 1
+	exit "$status"
 }
 
 need_root() {
@@ -53,7 +62,6 @@ abspath() {
 }
 
 VAR=$(abspath "${LAMBDA_VAR:-$REPO/var}")
-PORT=${LAMBDA_PORT:-8080}
 BUILD=$(abspath "${LAMBDA_BUILD:-$REPO}")
 CONF="$VAR/lambda.conf"
 RUN="$VAR/run"
@@ -62,6 +70,27 @@ DOCKER_SOCK=/var/run/docker.sock
 EXECUTOR_BIN="$BUILD/executor/lambda-executor"
 API_BIN="$BUILD/fcgi-app/lambda-api"
 
+# The port of the var dir's stack: stack.sh writes $RUN/port once lighttpd
+# answers on it, so that a script run with LAMBDA_VAR alone acts on that
+# stack's port, not on 8080 (another stack's). A stack started before that
+# file existed is known by the server.port of its generated lighttpd.conf.
+# Prints nothing for a var dir never started.
+remembered_port() {
+	local p=
+	if [[ -r $RUN/port ]]; then
+		read -r p <"$RUN/port" || p=
+	elif [[ -r $RUN/lighttpd.conf ]]; then
+		p=$(sed -n 's/^server\.port[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' \
+			"$RUN/lighttpd.conf" | tail -n 1)
+	fi
+	if [[ $p =~ ^[0-9]+$ ]]; then
+		printf '%s\n' "$p"
+	fi
+	return 0
+}
+
+PORT=${LAMBDA_PORT:-$(remembered_port)}
+PORT=${PORT:-8080}
 if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then
 	die "LAMBDA_PORT must be a TCP port number, got '$PORT'"
 fi

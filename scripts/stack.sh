@@ -15,6 +15,11 @@
 #            supervisor too.
 #   status   one line per component; exit 0 only when all asked for run
 #
+# The port: LAMBDA_PORT, else the one this var dir's stack was last started
+# on ($LAMBDA_VAR/run/port), else 8080. LAMBDA_PORT naming another port than
+# that of the var dir's running stack is refused (exit status 2) by every
+# action but stop and kill; a stopped stack may start on a new port.
+#
 # Environment: LAMBDA_VAR, LAMBDA_PORT, LAMBDA_BUILD (see scripts/lib.sh),
 # LAMBDA_LOG_LEVEL (default info), LAMBDA_MAX_REQUEST_KB (lighttpd's
 # server.max-request-size, default 70000 KiB: a 50 MB zip in base64 JSON),
@@ -366,6 +371,7 @@ lighttpd_start() {
 	mkdir -p "$REPO/htdocs" "$VAR/tmp"
 	if pid=$(pidfile_pid "$LIGHTTPD_PID" lighttpd); then
 		log "lighttpd: running ($pid) on http://127.0.0.1:$PORT/"
+		echo "$PORT" >"$RUN/port"
 		return 0
 	fi
 	http_answers && die "port $PORT is taken by another program: choose LAMBDA_PORT"
@@ -376,6 +382,7 @@ lighttpd_start() {
 	spawn_detached "$LOGDIR/lighttpd.log" lighttpd -D -f "$LIGHTTPD_CONF"
 	echo "$SPAWNED_PID" >"$LIGHTTPD_PID"
 	await_start "$SPAWNED_PID" lighttpd "$LOGDIR/lighttpd.log" 20 http_answers
+	echo "$PORT" >"$RUN/port" # remembered_port (lib.sh)
 }
 
 lighttpd_stop() {
@@ -436,6 +443,18 @@ status() {
 
 # ================================================================ main
 
+# A var dir's stack has one port: LAMBDA_PORT naming another one while its
+# lighttpd runs is refused with status 2 (acting on it would start a second
+# lighttpd elsewhere, or report on the wrong port). A stopped stack may move.
+refuse_other_port() {
+	local had pid
+	[[ -n ${LAMBDA_PORT:-} ]] || return 0
+	had=$(remembered_port)
+	[[ -n $had ]] && ((10#$had != 10#$PORT)) || return 0
+	pid=$(pidfile_pid "$LIGHTTPD_PID" lighttpd) || return 0
+	die_status 2 "the stack in $VAR runs on port $had (lighttpd $pid), not LAMBDA_PORT=$PORT: unset LAMBDA_PORT, or stop the stack first to move it"
+}
+
 start() {
 	case $1 in
 	mariadb) mariadb_start ;;
@@ -473,6 +492,8 @@ main() {
 	fi
 	(($# == 2)) || usage
 	case $2 in mariadb | executor | lighttpd | all) ;; *) usage ;; esac
+	# stop and kill need no port (they act by PID) and must always work
+	case $1 in stop | kill) ;; *) refuse_other_port ;; esac
 	if [[ $1 == status ]]; then
 		status "$2" || exit 1
 		return 0

@@ -4,7 +4,8 @@
 # (MariaDB, executor, lighttpd + API), an admin key on first run and two
 # demo functions. Idempotent: a second run reuses what already runs.
 #
-# Environment: LAMBDA_VAR (default <repo>/var), LAMBDA_PORT (default 8080),
+# Environment: LAMBDA_VAR (default <repo>/var), LAMBDA_PORT (default: the var
+# dir's last port, else 8080; see scripts/lib.sh),
 # LAMBDA_SKIP_DEPS=1 to skip scripts/deps.sh, LAMBDA_NO_DEMO=1 to deploy no demo.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh

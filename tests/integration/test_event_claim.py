@@ -14,7 +14,9 @@ gone, so here the claim does not hold: the dispatcher must read that back,
 and the event is claimed again after the block, runs exactly once and is
 settled `done`. (The other outcome, a COMMIT that landed though its answer
 was lost, is what a SIGKILL of mariadbd can make, as in
-test_faults_mariadb.py; the same read-back then runs the event.)"""
+test_faults_mariadb.py; the same read-back then runs the event. That branch
+is tested deterministically by tests/unit/test_event_queue.c, with the real
+dispatcher threads on a fake database layer.)"""
 
 import json
 import os

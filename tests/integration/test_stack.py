@@ -1,9 +1,14 @@
 #!/usr/bin/python3
 """The stack as a whole: health, supervision of the executor, MariaDB going
 away under the API (503 within 2 s, recovery on its own), a restart of the
-whole stack with data intact, and scripts/down.sh leaving nothing behind."""
+whole stack with data intact, scripts/stack.sh keeping a var dir on its own
+port (LAMBDA_PORT unset: the port it was started on; another LAMBDA_PORT
+while it runs: refused with status 2), and scripts/down.sh leaving nothing
+behind."""
 
 import os
+import re
+import subprocess
 import time
 
 import harness as h
@@ -132,6 +137,64 @@ def _():
     h.check_eq(get_code(), (200, CODE), "code after restart")
 
 
+OTHER_PORT = h.PORT + 1  # never bound: every use of it below is refused or a status
+PORT_FILE = os.path.join(h.VAR, "run", "port")
+
+
+def stack_sh(*args, port=None):
+    """scripts/stack.sh ARGS on the test stack with LAMBDA_PORT=port, or
+    without LAMBDA_PORT (port None); returns (status, stdout, stderr)."""
+    env = h.stack_env()
+    env.pop("LAMBDA_PORT")
+    if port is not None:
+        env["LAMBDA_PORT"] = str(port)
+    p = subprocess.run([os.path.join(h.SCRIPTS, "stack.sh"), *args], env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def remembered():
+    try:
+        with open(PORT_FILE) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+@t.test("without LAMBDA_PORT, stack.sh restarts lighttpd on the var dir's own port")
+def _():
+    h.check_eq(remembered(), str(h.PORT), f"{PORT_FILE}")
+    rc, out, err = stack_sh("status", "all")
+    h.check(rc == 0 and f"port {h.PORT}," in out, f"status without LAMBDA_PORT: {rc} {out!r} {err!r}")
+    old = h.read_pid("lighttpd")
+    rc, out, err = stack_sh("restart", "lighttpd")
+    h.check_eq(rc, 0, f"restart lighttpd without LAMBDA_PORT (stderr {err.strip()[-500:]!r})")
+    h.check(h.read_pid("lighttpd") not in (None, old), "lighttpd was not restarted")
+    with open(os.path.join(h.VAR, "run", "lighttpd.conf")) as f:
+        conf = f.read()
+    h.check_eq(re.findall(r"(?m)^server\.port\s*=\s*(\d+)", conf), [str(h.PORT)],
+               "server.port of the generated lighttpd.conf")
+    h.check(h.wait_until(lambda: functions_status() == 200, timeout=20),
+            f"the API does not answer on port {h.PORT} after the restart")
+    h.check_eq(remembered(), str(h.PORT), f"{PORT_FILE} after the restart")
+
+
+@t.test("another LAMBDA_PORT than the running stack's: refused, status 2, one line, nothing changed")
+def _():
+    pid = h.read_pid("lighttpd")
+    for action in ("start", "restart", "status"):
+        rc, out, err = stack_sh(action, "all", port=OTHER_PORT)
+        h.check_eq(rc, 2, f"stack.sh {action} all with LAMBDA_PORT={OTHER_PORT}: status "
+                   f"(stdout {out!r}, stderr {err!r})")
+        lines = err.strip().splitlines()
+        h.check(len(lines) == 1 and f"runs on port {h.PORT}" in lines[0]
+                and f"LAMBDA_PORT={OTHER_PORT}" in lines[0], f"stack.sh {action}: stderr {err!r}")
+        h.check_eq(out, "", f"stack.sh {action}: stdout")
+    h.check_eq(h.read_pid("lighttpd"), pid, "lighttpd after the refusals")
+    h.check_eq(remembered(), str(h.PORT), f"{PORT_FILE} after the refusals")
+    h.check_eq(functions_status(), 200, "GET /api/functions after the refusals")
+
+
 @t.test("scripts/down.sh leaves no process of the stack behind")
 def _():
     workers = h.api_workers()
@@ -143,6 +206,16 @@ def _():
     for pid in workers:
         h.check(not h.pid_alive(pid), f"worker {pid} still alive")
     h.check_eq(h.status_of("GET", "/api/health", key=None, timeout=3), 0, "HTTP after down.sh")
+
+
+@t.test("a stopped stack is not held to its port; without LAMBDA_PORT it keeps it")
+def _():
+    rc, out, err = stack_sh("status", "lighttpd", port=OTHER_PORT)
+    h.check(rc == 1 and f"port {OTHER_PORT}," in out and "lighttpd  stopped" in out,
+            f"status of the stopped stack with LAMBDA_PORT={OTHER_PORT}: {rc} {out!r} {err!r}")
+    rc, out, err = stack_sh("status", "lighttpd")
+    h.check(rc == 1 and f"port {h.PORT}," in out,
+            f"status of the stopped stack without LAMBDA_PORT: {rc} {out!r} {err!r}")
 
 
 @t.test("after down.sh the stack starts again with its data")
