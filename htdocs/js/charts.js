@@ -3,6 +3,7 @@
 // 2 s refresh does not flicker or leak.
 
 import { h } from './dom.js';
+import * as fmt from './format.js';
 
 export const COLORS = {
   blue: '#2f5bea', teal: '#0f9d8a', amber: '#d98a00', red: '#d64545', purple: '#7c4dcc',
@@ -55,6 +56,11 @@ export function chartCard(title, id, subtitle) {
   return { el, canvas };
 }
 
+// The value axis's labels, without Chart.js's default formatter: that one
+// builds an Intl.NumberFormat, and ICU's set-up is tens of ms of a fresh
+// page's main thread (format.js). Up to three decimals, grouped as en-US.
+const valueTicks = (v) => fmt.int(v);
+
 function baseOptions(kind, yTitle, opts) {
   const o = {
     responsive: true,
@@ -65,13 +71,13 @@ function baseOptions(kind, yTitle, opts) {
     },
     scales: {
       x: { stacked: !!opts.stacked, ticks: { maxTicksLimit: 8, maxRotation: 0 }, grid: { display: false } },
-      y: { stacked: !!opts.stacked, beginAtZero: true, title: { display: !!yTitle, text: yTitle }, ticks: { precision: opts.precision } },
+      y: { stacked: !!opts.stacked, beginAtZero: true, title: { display: !!yTitle, text: yTitle }, ticks: { precision: opts.precision, callback: valueTicks } },
     },
   };
   if (opts.max !== undefined) o.scales.y.max = opts.max;
   if (opts.horizontal) {
     o.indexAxis = 'y';
-    o.scales = { x: { beginAtZero: true, title: { display: !!yTitle, text: yTitle } }, y: { grid: { display: false } } };
+    o.scales = { x: { beginAtZero: true, title: { display: !!yTitle, text: yTitle }, ticks: { callback: valueTicks } }, y: { grid: { display: false } } };
   }
   return o;
 }

@@ -1,4 +1,33 @@
 // Formatting of numbers, durations and times for display.
+//
+// No Intl (toLocaleString and friends) here: the formats are fixed (en-US
+// digit grouping, en-GB day-month order, 24 h clock, local time), and the
+// first use of ICU in a fresh renderer cost 30-75 ms of its main thread on
+// this machine (the first grouped number alone), in the middle of the
+// functions table's first paint (docs/dashboard.md, First load).
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n) => String(n).padStart(2, '0');
+
+// 1234567.5 -> "1,234,567.5": at most three decimals, as en-US.
+function grouped(n) {
+  if (!Number.isFinite(n)) return String(n);
+  const r = Math.round(Math.abs(n) * 1000) / 1000;
+  const [ip, fp] = r.toFixed(3).replace(/\.?0+$/, '').split('.');
+  const sign = n < 0 && r !== 0 ? '-' : '';
+  return `${sign}${ip.replace(/\B(?=(\d{3})+$)/g, ',')}${fp ? `.${fp}` : ''}`;
+}
+
+// "09:05" or "09:05:03", local time
+function hms(d, withSeconds) {
+  const t = `${two(d.getHours())}:${two(d.getMinutes())}`;
+  return withSeconds ? `${t}:${two(d.getSeconds())}` : t;
+}
+
+// "06 Sep"
+function dayMonth(d) {
+  return `${two(d.getDate())} ${MONTHS[d.getMonth()]}`;
+}
 
 export function ms(v) {
   if (v === null || v === undefined || Number.isNaN(Number(v))) return '–';
@@ -11,7 +40,7 @@ export function ms(v) {
 
 export function int(v) {
   if (v === null || v === undefined) return '–';
-  return Number(v).toLocaleString('en-US');
+  return grouped(Number(v));
 }
 
 export function pct(v, digits = 1) {
@@ -51,7 +80,7 @@ export function toDate(v) {
 export function dateTime(v) {
   const d = toDate(v);
   if (!d) return '–';
-  return d.toLocaleString('en-GB', { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return `${dayMonth(d)} ${d.getFullYear()}, ${hms(d, true)}`;
 }
 
 export function ago(v) {
@@ -66,10 +95,7 @@ export function ago(v) {
 }
 
 export function clock(epochSeconds, withSeconds) {
-  const d = new Date(epochSeconds * 1000);
-  const o = { hour: '2-digit', minute: '2-digit', hour12: false };
-  if (withSeconds) o.second = '2-digit';
-  return d.toLocaleTimeString('en-GB', o);
+  return hms(new Date(epochSeconds * 1000), withSeconds);
 }
 
 // Compact: the time alone today, else day and time.
@@ -77,7 +103,7 @@ export function shortTime(v) {
   const d = toDate(v);
   if (!d) return '–';
   const now = new Date();
-  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  const time = hms(d, true);
   if (d.toDateString() === now.toDateString()) return time;
-  return `${d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' })} ${time}`;
+  return `${dayMonth(d)} ${time}`;
 }
