@@ -59,6 +59,8 @@
     }).finally(() => clearTimeout(timer));
   }
 
+  // js/dom.js's setFieldError on the form's key field: this classic script
+  // runs before the bundle and cannot import it, so keep the two in step.
   function fieldError(form, message) {
     const field = form.querySelector('.field');
     const err = field.querySelector('.field-error');
