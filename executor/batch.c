@@ -560,11 +560,7 @@ void batch_lead(struct call *lead, struct ctr *c, const struct xconfig *cfg)
 	/* Only a warm container takes queued calls along: behind a cold start
 	 * they would wait for it, while a busy warm container frees up soon. */
 	if (cfg->batch_max > 1 && c->fp != NULL && c->inited) {
-		if (cfg->batch_wait_ms > 0 && c->fp->qhead == NULL) {
-			pool_unlock();
-			usleep((useconds_t)cfg->batch_wait_ms * 1000);
-			pool_lock();
-		}
+		pool_await_followers(c);
 		r.n += pool_take_followers(c, items + 1, (int)cfg->batch_max - 1);
 	}
 	now = mono_ms_f();

@@ -98,20 +98,23 @@ static int parse_function(struct call *c, const cJSON *f, const struct xconfig *
 	return 0;
 }
 
+void cond_init_mono(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 struct call *call_new(cJSON *req, const struct xconfig *cfg, struct err **e)
 {
 	struct call *c = xcalloc(1, sizeof(*c));
 	const cJSON *v;
 
 	c->req = req;
-	{
-		pthread_condattr_t ca;
-		/* deadlines are CLOCK_MONOTONIC */
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&c->cv, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	cond_init_mono(&c->cv);
 	logcap_init(&c->stderr_cap, (size_t)cfg->log_cap_bytes);
 	c->batch_size = 1;
 	if (!cJSON_IsObject(req)) {

@@ -78,6 +78,9 @@ struct call {
 	double started_ms;
 };
 
+/* A condition variable whose timed waits take CLOCK_MONOTONIC deadlines (all of ours). */
+void cond_init_mono(pthread_cond_t *cv);
+
 /* Parses and validates an INVOKE payload; takes ownership of req (also on
  * failure).  ERR_INVALID names the field. */
 struct call *call_new(cJSON *req, const struct xconfig *cfg, struct err **e);

@@ -41,6 +41,7 @@ static const struct conf_entry cfg_rows[] = {
     {"executor.batch_max", CONF_LONG, F(batch_max), "16", 1, 256},
     {"executor.max_starting", CONF_LONG, F(max_starting), "4", 1, 64},
     {"executor.batch_wait_ms", CONF_LONG, F(batch_wait_ms), "0", 0, 1000},
+    {"executor.batch_wait_busy_ms", CONF_LONG, F(batch_wait_busy_ms), "5", 0, 1000},
     {"executor.start_timeout_ms", CONF_LONG, F(start_timeout_ms), "30000", 1000, 300000},
     {"executor.init_timeout_ms", CONF_LONG, F(init_timeout_ms), "10000", 100, 600000},
     {"executor.memory_min_mb", CONF_LONG, F(memory_min_mb), "32", 16, 1048576},

@@ -36,6 +36,7 @@ struct xconfig {
 	long queue_max;
 	long batch_max;
 	long batch_wait_ms;
+	long batch_wait_busy_ms;
 	long max_starting;     /* containers being created, started or loading code at once */
 	long start_timeout_ms; /* create + start + attach, and init when no deadline is tighter */
 	long init_timeout_ms;  /* loading the function's code (init frame); not counted in its

@@ -82,6 +82,10 @@ struct fnpool {
 	 * spare CPU counts for scaling only if the pool was full through the
 	 * whole sample (scale_reason). */
 	double full_since_ms;
+	/* Calls that took a container and wait for followers (pool_await_followers);
+	 * q_push wakes them once the queue holds a full batch. */
+	int batch_waiters;
+	pthread_cond_t batch_cv; /* CLOCK_MONOTONIC */
 };
 
 int pool_init(const struct xconfig *cfg, struct err **e);
@@ -110,6 +114,7 @@ void pool_release(struct ctr *c, int healthy);
 /* Lock held: moves up to max queued calls of c's function into a batch
  * (their wait becomes CALL_RUNNING).  Returns how many. */
 int pool_take_followers(struct ctr *c, struct call **out, int max);
+void pool_await_followers(struct ctr *c);
 
 /* Drains all containers of function id (every version): idle ones are
  * removed now, busy ones when their call ends.  Returns how many. */

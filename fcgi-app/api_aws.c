@@ -954,7 +954,7 @@ static void invoke_async(struct request *req, struct reply *rep, const struct aw
 		          AWS_ASYNC_PAYLOAD_MAX + 1);
 		return;
 	}
-	if (crypt_uuid4(rid, &e) < 0 ||
+	if (crypt_uuid7(rid, &e) < 0 ||
 	    db_aws_event_insert(req->w->db, rid, af->id, af->name,
 	                        req->body_len > 0 ? req->body : "{}",
 	                        req->body_len > 0 ? req->body_len : 2, &e) < 0) {

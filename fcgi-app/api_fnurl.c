@@ -374,7 +374,7 @@ static void fn_url(struct request *req, struct reply *rep)
 		function_free(&f);
 		return;
 	}
-	if (crypt_uuid4(rid, &e) < 0) {
+	if (crypt_uuid7(rid, &e) < 0) {
 		function_free(&f);
 		api_fail(rep, &e);
 		return;

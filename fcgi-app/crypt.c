@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -158,14 +159,20 @@ int crypt_base64_decode(const char *in, size_t len, size_t max, uint8_t **out, s
 	return 0;
 }
 
-int crypt_uuid4(char out[37], struct err **e)
+int crypt_uuid7(char out[37], struct err **e)
 {
 	uint8_t r[16];
 	char hex[33];
+	struct timespec ts;
+	uint64_t ms;
 
 	if (crypt_random(r, sizeof(r), e) < 0)
 		return -1;
-	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	for (int i = 0; i < 6; i++)
+		r[i] = (uint8_t)(ms >> (8 * (5 - i)));
+	r[6] = (uint8_t)((r[6] & 0x0f) | 0x70);
 	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
 	crypt_hex(r, sizeof(r), hex);
 	memcpy(out, hex, 8);

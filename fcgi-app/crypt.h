@@ -30,7 +30,12 @@ char *crypt_base64url(const void *in, size_t n);
  * when the input is not base64; ERR_TOO_LARGE when it decodes to more than max. */
 int crypt_base64_decode(const char *in, size_t len, size_t max, uint8_t **out, size_t *outlen,
                         struct err **e);
-/* A random UUID v4 in canonical text form (37 bytes with the NUL). */
-int crypt_uuid4(char out[37], struct err **e);
+/* A UUID v7 (RFC 9562) in canonical text form (37 bytes with the NUL): the
+ * Unix time in ms, then 74 random bits. Request ids are these: ids made in
+ * time order land at the right edge of invocations' unique index instead of
+ * on a random page of it, which at ~1M rows (a few minutes at full load) cost
+ * MariaDB a page read per record once the index outgrew its buffer pool
+ * (inserts of 8,000 rows: 35-42 us/row with v4 ids, 26-29 with v7). */
+int crypt_uuid7(char out[37], struct err **e);
 
 #endif

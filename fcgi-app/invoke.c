@@ -245,7 +245,7 @@ int invoke_run(struct worker *w, const struct invoke_req *req, struct invoke_out
 			return err_set(e, ERR_INTERNAL, "request id '%s' is not a UUID",
 			               req->request_id);
 		memcpy(rid, req->request_id, sizeof(rid));
-	} else if (crypt_uuid4(rid, e) < 0) {
+	} else if (crypt_uuid7(rid, e) < 0) {
 		return -1;
 	}
 	if (ensure_code(w, req->fn, &code_dir, e) < 0)

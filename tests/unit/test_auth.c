@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -130,7 +131,6 @@ static void test_base64(void **state)
 	size_t n = 0;
 	struct err *e = NULL;
 	char *s;
-	char uuid[37];
 
 	(void)state;
 	s = crypt_base64("foobar", 6);
@@ -153,10 +153,39 @@ static void test_base64(void **state)
 	err_free(&e);
 	assert_int_equal(crypt_base64_decode("Zm9", 3, 100, &out, &n, &e), -1);
 	err_free(&e);
-	assert_int_equal(crypt_uuid4(uuid, &e), 0);
-	assert_int_equal(strlen(uuid), 36);
-	assert_int_equal(uuid[14], '4');
-	assert_non_null(strchr("89ab", uuid[19]));
+}
+
+/* Version 7: canonical form, version and variant nibbles, the current time in
+ * the first 48 bits, random bits that differ, and text order = time order. */
+static void test_uuid7(void **state)
+{
+	char a[37], b[37], hex[13];
+	struct err *e = NULL;
+	struct timespec ts;
+	long long now, ms;
+
+	(void)state;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	assert_int_equal(crypt_uuid7(a, &e), 0);
+	assert_int_equal(strlen(a), 36);
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			assert_int_equal(a[i], '-');
+		else
+			assert_non_null(strchr("0123456789abcdef", a[i]));
+	}
+	assert_int_equal(a[14], '7');
+	assert_non_null(strchr("89ab", a[19]));
+	memcpy(hex, a, 8);
+	memcpy(hex + 8, a + 9, 4);
+	hex[12] = '\0';
+	ms = strtoll(hex, NULL, 16);
+	assert_true(ms >= now && ms < now + 1000);
+	usleep(2000);
+	assert_int_equal(crypt_uuid7(b, &e), 0);
+	assert_true(strcmp(a, b) < 0);
+	assert_true(strcmp(a + 19, b + 19) != 0);
 }
 
 int main(void)
@@ -165,7 +194,7 @@ int main(void)
 	    cmocka_unit_test(test_new_key_shape),   cmocka_unit_test(test_secret_is_hmac),
 	    cmocka_unit_test(test_parse_rejects),   cmocka_unit_test(test_hash_equal),
 	    cmocka_unit_test(test_master_key_file), cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_base64),          cmocka_unit_test(test_uuid7),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

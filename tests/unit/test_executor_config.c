@@ -31,6 +31,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.result_cap_bytes, 6291456);
 	assert_int_equal(c.keepalive_s, 600);
 	assert_int_equal(c.batch_wait_ms, 0);
+	assert_int_equal(c.batch_wait_busy_ms, 5);
 	assert_null(c.var_dir);
 	xconfig_free(&c);
 }
@@ -51,6 +52,8 @@ static void test_bounds_pairs(void **state)
 	    {"executor.queue_max", "0", "-1"},
 	    {"executor.batch_max", "256", "257"},
 	    {"executor.batch_wait_ms", "1000", "1001"},
+	    {"executor.batch_wait_busy_ms", "1000", "1001"},
+	    {"executor.batch_wait_busy_ms", "0", "-1"},
 	    {"executor.max_starting", "1", "0"},
 	    {"executor.max_starting", "64", "65"},
 	    {"executor.max_containers", "1", "0"},

@@ -85,16 +85,46 @@ function writeAll(fd, buf) {
   }
 }
 
-/* Frames are written synchronously: one frame is never interleaved with another. */
-function sendRaw(json) {
+function frameOf(json) {
   const body = Buffer.from(json, 'utf8');
   const hdr = Buffer.allocUnsafe(4);
   hdr.writeUInt32BE(body.length, 0);
-  writeAll(protoOut, Buffer.concat([hdr, body]));
+  return Buffer.concat([hdr, body]);
 }
 
+/*
+ * Result frames wait in the outbox until the microtasks already queued when the first of them
+ * settled have run, then leave in one write. The items of a batch of async handlers settle in
+ * one such run, so a batch of 16 costs the shim, dockerd and the executor one wake-up instead
+ * of 16 (each ~0.1 ms of CPU on this kind of machine). What it risks: a result held there is
+ * lost if, before the flush, code of another item of the batch blocks the event loop until its
+ * deadline; the executor then retries that finished item with the unfinished ones. Items that
+ * run at once already have that at-least-once retry when a sibling times out, and a result
+ * settled synchronously during invoke() is written before the next item starts, as before.
+ */
+let outbox = [];
+
+function flushOutbox() {
+  if (outbox.length === 0) return;
+  const frames = outbox;
+  outbox = [];
+  writeAll(protoOut, frames.length === 1 ? frames[0] : Buffer.concat(frames));
+}
+
+function sendResult(json) {
+  outbox.push(frameOf(json));
+  if (outbox.length === 1) queueMicrotask(flushOutbox);
+}
+
+/* Frames are written synchronously: one frame is never interleaved with another. */
 function send(obj) {
-  sendRaw(JSON.stringify(obj));
+  flushOutbox();
+  writeAll(protoOut, frameOf(JSON.stringify(obj)));
+}
+
+function exitClean() {
+  flushOutbox();
+  realExit(0);
 }
 
 function errorObj(message, type, trace) {
@@ -558,7 +588,7 @@ class Item {
     if (this.finished) return;
     this.finished = true;
     inflight.delete(this);
-    if (closing && inflight.size === 0) scheduleInternal(() => realExit(0));
+    if (closing && inflight.size === 0) scheduleInternal(exitClean);
     if (err !== null && err !== undefined && !(err instanceof ExitSignal && err.exitCode === 0)) {
       if (err instanceof ExitSignal) {
         err = errorObj(`Runtime exited with error: exit status ${err.exitCode}`, 'Runtime.ExitError');
@@ -567,9 +597,9 @@ class Item {
         this.capture.write('stderr', `[ERROR] ${e.errorType}: ${e.errorMessage}\n`);
         err = e;
       }
-      sendRaw(resultFrame(this.fn, this, err, null));
+      sendResult(resultFrame(this.fn, this, err, null));
     } else {
-      sendRaw(resultFrame(this.fn, this, null, result));
+      sendResult(resultFrame(this.fn, this, null, result));
     }
   }
 
@@ -681,6 +711,7 @@ function invoke(msg) {
       });
       continue;
     }
+    flushOutbox(); /* what settled synchronously leaves before the next item runs */
     new Item(fn, raw, received).run();
   }
 }
@@ -741,7 +772,7 @@ function main() {
     () => {
       chain.then(() => {
         closing = true;
-        if (inflight.size === 0) realExit(0);
+        if (inflight.size === 0) exitClean();
       });
     }
   );
