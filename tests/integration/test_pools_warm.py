@@ -203,6 +203,21 @@ def test_batch_timeout(t, ex, iso):
          "%s: the container of the timeout is removed" % iso)
 
 
+def test_batch_held_result(t, ex, iso):
+    """A result the bootstrap holds to write with the rest of its batch is let go when the next
+    item runs long: a finished item is not run again when its sibling times out."""
+    fn = ex.function({"main.py": ECHO}, concurrency=1, timeout_ms=2000)
+    ex.invoke(fn, {}, iso)
+    out = concurrent(ex, fn, [{"sleep": 0.8, "i": 0}, {"i": 1}, {"spin": True, "i": 2}], iso,
+                     gap=0.1)
+    t.ok(out[1].get("batch_size") == 2 and out[2].get("batch_size") == 2
+         and out[2].get("status") == "timeout",
+         "%s: a batch of [fast, spinning]: the spinning item times out" % iso, out[1:])
+    t.ok(out[1].get("status") == "success" and out[1].get("result") == {"i": 1}
+         and out[1].get("attempts", 0) == 0 and out[1].get("container") == out[2].get("container"),
+         "%s: the fast item's result came from the first run, not a retry" % iso, out[1])
+
+
 def test_concurrent_clients(t, ex, iso, clients=32, calls=20):
     fn = ex.function({"main.py": "def handler(event, context):\n    return event\n"})
     bad = []
@@ -242,6 +257,7 @@ def main():
             test_batch(t, ex, iso)
             test_node_batch_concurrent(t, ex, iso)
             test_batch_timeout(t, ex, iso)
+            test_batch_held_result(t, ex, iso)
         test_concurrent_clients(t, ex, isos[0])
         test_tenancy(t, ex, isos[-1])
         test_versions_and_drain(t, ex, isos[0])

@@ -42,12 +42,77 @@ def _encode(obj):
         return json.dumps(obj, separators=(",", ":")).encode("ascii")
 
 
-def send(obj):
+def _frame(obj):
     data = _encode(obj)
-    view = memoryview(struct.pack(">I", len(data)) + data)
+    return struct.pack(">I", len(data)) + data
+
+
+def _write_all(data):
+    view = memoryview(data)
     while view:
         n = os.write(_proto_out, view)
         view = view[n:]
+
+
+def send(obj):
+    if _outbox is None:
+        _write_all(_frame(obj))
+    else:
+        _outbox.send(_frame(obj))
+
+
+class Outbox:
+    """The result frames of a batch's items leave together with the last one: one write, so
+    one wake-up of the shim, dockerd and the executor (each ~0.1 ms of CPU here, several times
+    that under gVisor) instead of one per item. A thread lets them go early when an item runs
+    for HOLD_S without another finishing, so a finished item's result is not lost when a later
+    item runs into its deadline (the executor would run that finished item again). The thread
+    needs the GIL for that, which pure Python code gives up every switch interval (5 ms) and a
+    blocking call at once. What can still lose held results: the process dying (a crash,
+    os._exit, an OOM kill) within those few ms, or C code that keeps the GIL until the
+    deadline; the executor then retries the finished items. All writes to the protocol channel
+    go through this object's lock once it exists, so frames never interleave."""
+
+    HOLD_S = 0.002
+
+    def __init__(self):
+        import threading  # only batches of more than one item need it (cold starts do not)
+
+        self.cv = threading.Condition(threading.Lock())
+        self.frames = []
+        self.done = 0  # results held so far: the flusher's sign of progress
+        threading.Thread(target=self._run, name="bootstrap-outbox", daemon=True).start()
+
+    def hold(self, data):
+        with self.cv:
+            self.frames.append(data)
+            self.done += 1
+            if len(self.frames) == 1:
+                self.cv.notify()
+
+    def send(self, data=b""):
+        """Writes what is held, then data, in one write."""
+        with self.cv:
+            self.frames.append(data)
+            self._write()
+
+    def _write(self):
+        frames, self.frames = self.frames, []
+        if frames:
+            _write_all(b"".join(frames))
+
+    def _run(self):
+        with self.cv:
+            while True:
+                while not self.frames:
+                    self.cv.wait()
+                seen = self.done
+                self.cv.wait(self.HOLD_S)
+                if self.frames and self.done == seen:
+                    self._write()
+
+
+_outbox = None  # made by the first batch of more than one item
 
 
 def die(msg):
@@ -486,24 +551,37 @@ class Bootstrap:
         if not isinstance(items, list):
             send(frame_error("invoke: items must be an array"))
             return
-        for item in items:
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                send(frame_error("invoke: each item needs a string id"))
-                continue
-            if self.fn is None:
-                send(
-                    {
-                        "type": "result",
-                        "id": item["id"],
-                        "ok": False,
-                        "error": error_obj("function not initialised", "Runtime.NotInitialized"),
-                        "logs": "",
-                        "logs_truncated": False,
-                        "duration_ms": 0,
-                    }
-                )
-                continue
-            send(run_item(self.fn, item, received))
+        global _outbox
+        if len(items) > 1 and _outbox is None:
+            _outbox = Outbox()
+        try:
+            for k, item in enumerate(items):
+                if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                    send(frame_error("invoke: each item needs a string id"))
+                    continue
+                if self.fn is None:
+                    send(
+                        {
+                            "type": "result",
+                            "id": item["id"],
+                            "ok": False,
+                            "error": error_obj(
+                                "function not initialised", "Runtime.NotInitialized"
+                            ),
+                            "logs": "",
+                            "logs_truncated": False,
+                            "duration_ms": 0,
+                        }
+                    )
+                    continue
+                reply = run_item(self.fn, item, received)
+                if _outbox is not None and k < len(items) - 1:
+                    _outbox.hold(_frame(reply))
+                else:
+                    send(reply)
+        finally:
+            if _outbox is not None:
+                _outbox.send()
 
 
 def frame_error(message):
