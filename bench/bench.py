@@ -158,6 +158,8 @@ def main():
     ap.add_argument("--isolations", default="runc,runsc", help="wrk rows: runc, runsc or both")
     ap.add_argument("--batching", default="off,on", help="wrk rows: off, on or both")
     ap.add_argument("--conns", default="1,32,128", help="wrk rows: connection counts")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="wrk rows: run the off and on phases this many times, alternating")
     cfg = ap.parse_args()
     cfg.n_cold = 5 if cfg.quick else 20
     cfg.n_warm = 200 if cfg.quick else 2000
@@ -185,8 +187,9 @@ def main():
     except ValueError:
         ap.error("--conns: a comma-separated list of integers")
     if (not set(cfg.langs) <= set(LANGS) or not set(cfg.batching) <= {"off", "on"}
-            or not cfg.conns or min(cfg.conns) < 1):
-        ap.error("--langs python,node; --batching off,on; --conns positive integers")
+            or not cfg.conns or min(cfg.conns) < 1 or not 1 <= cfg.rounds <= 20):
+        ap.error("--langs python,node; --batching off,on; --conns positive integers; "
+                 "--rounds 1-20")
 
     rep = Report()
     rep.add("# Benchmarks %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"))

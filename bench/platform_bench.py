@@ -493,23 +493,33 @@ def run_wrk(rep, cfg, results):
     rep.add("A stack under var/bench/ on 127.0.0.1:%d; one hello function per runtime; "
             "`POST /api/functions/NAME/invoke?isolation=ISO` with wrk (%d s per row after a %d s "
             "wrk warm-up with the same connections; latency in ms); batching on = "
-            "executor.batch_max 16, off = 1; failed = socket errors (wrk's 2 s timeout "
+            "executor.batch_max 16 with the default waits (batch_wait_ms 0, batch_wait_busy_ms "
+            "5: docs/design.md, Batching), off = batch_max 1; failed = socket errors (wrk's 2 s timeout "
             "included) + non-2xx answers other than 429; 429 = `too_many_requests` with "
             "Retry-After, the designed answer when the executor's queue (queue_max 1024) is full."
             % (PORT, cfg.seconds, cfg.warmup))
     rep.add()
-    rows, cpu_rows = [], []
+    rows, cpu_rows, rate = [], [], {}
+    # off and on alternate (off, on, off, on, ...): on a machine shared with other work the
+    # figures drift by tens of percent within minutes, so each round's ratio compares
+    # neighbours and the summary below gives every round
+    phases = [b for b, label in ((1, "off"), (16, "on")) if label in cfg.batching] * cfg.rounds
     with _bench_stack():
-        for bmax in [b for b, label in ((1, "off"), (16, "on")) if label in cfg.batching]:
+        for n, bmax in enumerate(phases):
+            rnd = n // (len(phases) // cfg.rounds) + 1
             imgs = bb.bd.build_images()
-            key = _stack("restart", {"executor.batch_max": bmax, "executor.queue_max": 1024,
-                                     "executor.prewarm_min": 0,
-                                     "executor.image_python": imgs["lambda-python"],
-                                     "executor.image_node": imgs["lambda-node"]})
             for lang in [x for x in bb_langs() if x in cfg.langs]:
                 name = "bench-%s" % lang
-                _create(key, name, lang, exists_ok=True)
                 for rt in cfg.wrk_runtimes:
+                    # a fresh stack per row: the containers of the row before (up to 64, and
+                    # more of them with batching off) would stay for their keep-alive, and an
+                    # idle runsc sandbox costs ~5% of a core
+                    key = _stack("restart", {"executor.batch_max": bmax,
+                                             "executor.queue_max": 1024,
+                                             "executor.prewarm_min": 0,
+                                             "executor.image_python": imgs["lambda-python"],
+                                             "executor.image_node": imgs["lambda-node"]})
+                    _create(key, name, lang, exists_ok=True)
                     path = "/api/functions/%s/invoke?isolation=%s" % (name, ISOLATION[rt])
                     st, body = _http("POST", path, key, {"n": 1})
                     if st != 200:
@@ -518,23 +528,40 @@ def run_wrk(rep, cfg, results):
                         _wrk(key, path, conns, cfg.warmup)  # the executor scales up first
                         r = _wrk(key, path, conns, cfg.seconds)
                         head = [lang, rt, "on" if bmax > 1 else "off", conns]
+                        if cfg.rounds > 1:
+                            head.append(rnd)
+                        rate[(lang, rt, conns, bmax > 1, rnd)] = r["rps"]
                         rows.append(head + ["%.0f" % r["rps"], ms(r["p50"]), ms(r["p99"]),
                                             r["requests"], r["errors"], r["n429"]])
                         cpu = r["cpu"]
                         cpu_rows.append(head + ["%.0f" % cpu.get(k, 0) for k, _ in CPU_GROUPS]
                                         + ["%.0f" % cpu.get("other", 0),
                                            "%.0f" % sum(cpu.values())])
-    rep.table(["runtime", "isolation", "batching", "connections", "calls/s", "p50 ms", "p99 ms",
-               "requests", "failed", "429"], rows)
+    key_cols = ["runtime", "isolation", "batching", "connections"] + (
+        ["round"] if cfg.rounds > 1 else [])
+    rep.table(key_cols + ["calls/s", "p50 ms", "p99 ms", "requests", "failed", "429"], rows)
     rep.add()
+    ratios = []
+    for lang, rt, conns in sorted({k[:3] for k in rate}, key=lambda k: (k[0] != "python", k)):
+        per = [rate[(lang, rt, conns, True, i)] / rate[(lang, rt, conns, False, i)]
+               for i in range(1, cfg.rounds + 1)
+               if rate.get((lang, rt, conns, False, i)) and (lang, rt, conns, True, i) in rate]
+        if per:
+            ratios.append([lang, rt, conns, " ".join("%.2fx" % x for x in per),
+                           "%.2fx" % (sum(per) / len(per))])
+    if ratios:
+        rep.add("Batching on / off, calls/s of the same row in the same round (issue 4's "
+                "target: >= 2x at 128 connections):")
+        rep.add()
+        rep.table(["runtime", "isolation", "connections", "per round", "mean"], ratios)
+        rep.add()
     rep.add("CPU per call of the rows above, in us, by process (utime + stime from /proc over "
             "the measured run, divided by its requests; \"bootstrap\" is python3 or node under "
             "runc, the sandbox holds it under runsc; \"other\" is the rest of the machine, "
             "other work on it included). Batching can only shrink the columns from dockerd to "
             "the sandbox; the others are paid per HTTP request.")
     rep.add()
-    rep.table(["runtime", "isolation", "batching", "connections"]
-              + [k for k, _ in CPU_GROUPS] + ["other", "total"], cpu_rows)
+    rep.table(key_cols + [k for k, _ in CPU_GROUPS] + ["other", "total"], cpu_rows)
 
 
 # ---------------------------------------------------------------------------------------------
