@@ -12,14 +12,14 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "db.h"
 #include "log.h"
 #include "xalloc.h"
 
-#define DB_MAX_STMTS  64
-#define DB_MAX_PARAMS 1024
-#define DB_COL_INIT   256
+#define DB_MAX_STMTS 64
+#define DB_COL_INIT  256
 
 struct cached_stmt {
 	const char *sql; /* key: the address of a static string */
@@ -611,6 +611,22 @@ int db_settle(struct db *db, struct err **e)
 		               "be settled");
 	db->lost_conn_id = 0;
 	return 0;
+}
+
+char *db_values_sql(const char *head, int rows, int cols, const char *tail)
+{
+	struct buf b;
+
+	buf_init(&b, (size_t)1 << 20);
+	buf_append(&b, head, strlen(head), NULL);
+	for (int r = 0; r < rows; r++) {
+		buf_append(&b, r ? ",(" : "(", r ? 2 : 1, NULL);
+		for (int c = 0; c < cols; c++)
+			buf_append(&b, c ? ",?" : "?", c ? 2 : 1, NULL);
+		buf_append(&b, ")", 1, NULL);
+	}
+	buf_append(&b, tail, strlen(tail), NULL);
+	return buf_take(&b);
 }
 
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,

@@ -86,6 +86,12 @@ int db_settle(struct db *db, struct err **e);
  * and write timeout.  Owned by db (freed with it); db_bulk of it is itself. */
 struct db *db_bulk(struct db *db);
 
+/* The most parameters a statement may bind: a multi-row INSERT of cols
+ * columns takes at most DB_MAX_PARAMS / cols rows. */
+#define DB_MAX_PARAMS 1024
+/* "head (?, ..., ?), (...) tail" with rows x cols placeholders: the text of
+ * a multi-row INSERT for db_exec_once; caller frees. */
+char *db_values_sql(const char *head, int rows, int cols, const char *tail);
 /* Like db_exec for a statement built at run time (multi-row inserts): it is
  * prepared, run and closed, never cached. */
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,

@@ -503,22 +503,6 @@ static const char INV_INSERT_HEAD[] =
 static const char LOGS_INSERT_HEAD[] =
     "INSERT IGNORE INTO invocation_logs (request_id, logs, truncated) VALUES ";
 
-/* "head (?, ..., ?), (...)" for rows x cols placeholders; caller frees. */
-static char *multi_insert_sql(const char *head, int rows, int cols)
-{
-	struct buf b;
-
-	buf_init(&b, (size_t)1 << 20);
-	buf_append(&b, head, strlen(head), NULL);
-	for (int r = 0; r < rows; r++) {
-		buf_append(&b, r ? ",(" : "(", r ? 2 : 1, NULL);
-		for (int c = 0; c < cols; c++)
-			buf_append(&b, c ? ",?" : "?", c ? 2 : 1, NULL);
-		buf_append(&b, ")", 1, NULL);
-	}
-	return buf_take(&b);
-}
-
 static struct db_param jstr(const cJSON *o, const char *k)
 {
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -574,7 +558,7 @@ static void inv_params(const cJSON *o, struct db_param *p)
 
 static int insert_inv_chunk(struct db *db, cJSON *const *recs, int n, struct err **e)
 {
-	_cleanup_free_ char *sql = multi_insert_sql(INV_INSERT_HEAD, n, INV_NCOLS);
+	_cleanup_free_ char *sql = db_values_sql(INV_INSERT_HEAD, n, INV_NCOLS, "");
 	_cleanup_free_ struct db_param *p = xcalloc((size_t)n * INV_NCOLS, sizeof(*p));
 
 	unsigned long long affected = 0, first_id = 0;
@@ -595,7 +579,7 @@ static int insert_inv_chunk(struct db *db, cJSON *const *recs, int n, struct err
 
 static int insert_logs_chunk(struct db *db, cJSON *const *recs, int n, struct err **e)
 {
-	_cleanup_free_ char *sql = multi_insert_sql(LOGS_INSERT_HEAD, n, 3);
+	_cleanup_free_ char *sql = db_values_sql(LOGS_INSERT_HEAD, n, 3, "");
 	_cleanup_free_ struct db_param *p = xcalloc((size_t)n * 3, sizeof(*p));
 
 	for (int i = 0; i < n; i++) {

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
 #include "cleanup.h"
 #include "db_metrics.h"
 #include "xalloc.h"
@@ -250,14 +249,53 @@ static const char RU_HEAD[] =
     "last_at, h00, h01, h02, h03, h04, h05, h06, h07, h08, h09, h10, h11, h12, h13, h14, h15, "
     "h16, h17, h18, h19, h20, h21, h22, h23, h24, h25, h26, h27, h28, h29, h30, h31) VALUES ";
 #define RU_NCOLS (17 + METRICS_HIST_BUCKETS)
+/* The procedure's ON DUPLICATE KEY UPDATE, word for word. */
 static const char RU_UPDATE[] =
     " ON DUPLICATE KEY UPDATE function_name = VALUES(function_name), "
+    "calls = invocation_rollup.calls + VALUES(calls), "
+    "n_success = invocation_rollup.n_success + VALUES(n_success), "
+    "n_error = invocation_rollup.n_error + VALUES(n_error), "
+    "n_timeout = invocation_rollup.n_timeout + VALUES(n_timeout), "
+    "n_oom = invocation_rollup.n_oom + VALUES(n_oom), "
+    "n_killed = invocation_rollup.n_killed + VALUES(n_killed), "
+    "n_internal = invocation_rollup.n_internal + VALUES(n_internal), "
+    "cold = invocation_rollup.cold + VALUES(cold), "
+    "sum_ms = invocation_rollup.sum_ms + VALUES(sum_ms), "
     "min_ms = LEAST(invocation_rollup.min_ms, VALUES(min_ms)), "
     "max_ms = GREATEST(invocation_rollup.max_ms, VALUES(max_ms)), "
-    "last_at = GREATEST(COALESCE(invocation_rollup.last_at, VALUES(last_at)), VALUES(last_at))";
-/* the columns the update adds to */
-static const char *const RU_SUMMED[] = {"calls",    "n_success",  "n_error", "n_timeout", "n_oom",
-                                        "n_killed", "n_internal", "cold",    "sum_ms"};
+    "last_at = GREATEST(COALESCE(invocation_rollup.last_at, VALUES(last_at)), VALUES(last_at)), "
+    "h00 = invocation_rollup.h00 + VALUES(h00), "
+    "h01 = invocation_rollup.h01 + VALUES(h01), "
+    "h02 = invocation_rollup.h02 + VALUES(h02), "
+    "h03 = invocation_rollup.h03 + VALUES(h03), "
+    "h04 = invocation_rollup.h04 + VALUES(h04), "
+    "h05 = invocation_rollup.h05 + VALUES(h05), "
+    "h06 = invocation_rollup.h06 + VALUES(h06), "
+    "h07 = invocation_rollup.h07 + VALUES(h07), "
+    "h08 = invocation_rollup.h08 + VALUES(h08), "
+    "h09 = invocation_rollup.h09 + VALUES(h09), "
+    "h10 = invocation_rollup.h10 + VALUES(h10), "
+    "h11 = invocation_rollup.h11 + VALUES(h11), "
+    "h12 = invocation_rollup.h12 + VALUES(h12), "
+    "h13 = invocation_rollup.h13 + VALUES(h13), "
+    "h14 = invocation_rollup.h14 + VALUES(h14), "
+    "h15 = invocation_rollup.h15 + VALUES(h15), "
+    "h16 = invocation_rollup.h16 + VALUES(h16), "
+    "h17 = invocation_rollup.h17 + VALUES(h17), "
+    "h18 = invocation_rollup.h18 + VALUES(h18), "
+    "h19 = invocation_rollup.h19 + VALUES(h19), "
+    "h20 = invocation_rollup.h20 + VALUES(h20), "
+    "h21 = invocation_rollup.h21 + VALUES(h21), "
+    "h22 = invocation_rollup.h22 + VALUES(h22), "
+    "h23 = invocation_rollup.h23 + VALUES(h23), "
+    "h24 = invocation_rollup.h24 + VALUES(h24), "
+    "h25 = invocation_rollup.h25 + VALUES(h25), "
+    "h26 = invocation_rollup.h26 + VALUES(h26), "
+    "h27 = invocation_rollup.h27 + VALUES(h27), "
+    "h28 = invocation_rollup.h28 + VALUES(h28), "
+    "h29 = invocation_rollup.h29 + VALUES(h29), "
+    "h30 = invocation_rollup.h30 + VALUES(h30), "
+    "h31 = invocation_rollup.h31 + VALUES(h31)";
 
 static const long RU_RES[] = {60, 600, 86400};
 #define RU_NRES 3
@@ -364,24 +402,17 @@ static int rollup_in_c(struct db *db, cJSON *const *recs, int n, struct err **e)
 {
 	_cleanup_free_ struct ru_group *g = xcalloc((size_t)n * RU_NRES, sizeof(*g));
 	_cleanup_free_ struct db_param *p = NULL;
-	struct buf sql;
-	int ng = 0, rc;
+	int ng = 0;
 
 	for (int i = 0; i < n; i++)
 		if (ru_add(g, &ng, recs[i]) < 0)
 			return 0;
 	p = xcalloc((size_t)ng * RU_NCOLS, sizeof(*p));
-	buf_init(&sql, 4096);
-	buf_append(&sql, RU_HEAD, strlen(RU_HEAD), NULL);
 	for (int i = 0; i < ng; i++) {
 		struct db_param *q = p + (size_t)i * RU_NCOLS;
 		const struct metrics_rollup *r = &g[i].r;
 		int c = 0;
 
-		buf_append(&sql, i ? ",(" : "(", i ? 2 : 1, NULL);
-		for (int k = 0; k < RU_NCOLS; k++)
-			buf_append(&sql, k ? ",?" : "?", k ? 2 : 1, NULL);
-		buf_append(&sql, ")", 1, NULL);
 		q[c++] = DBP_I64(g[i].res);
 		q[c++] = DBP_I64(g[i].bucket);
 		q[c++] = DBP_I64(g[i].function_id);
@@ -398,26 +429,17 @@ static int rollup_in_c(struct db *db, cJSON *const *recs, int n, struct err **e)
 		for (int k = 0; k < METRICS_HIST_BUCKETS; k++)
 			q[c++] = DBP_I64(r->hist[k]);
 	}
-	buf_append(&sql, RU_UPDATE, strlen(RU_UPDATE), NULL);
-	for (int k = 0; k < (int)(sizeof(RU_SUMMED) / sizeof(RU_SUMMED[0])) + METRICS_HIST_BUCKETS;
-	     k++) {
-		char one[80], h[4];
-		const char *c = h;
-		int len;
+	/* A batch of 40 records of many functions makes up to 120 rows, more
+	 * than one statement may bind. */
+	for (int i = 0; i < ng; i += DB_MAX_PARAMS / RU_NCOLS) {
+		int k = ng - i < DB_MAX_PARAMS / RU_NCOLS ? ng - i : DB_MAX_PARAMS / RU_NCOLS;
+		_cleanup_free_ char *sql = db_values_sql(RU_HEAD, k, RU_NCOLS, RU_UPDATE);
 
-		if (k < (int)(sizeof(RU_SUMMED) / sizeof(RU_SUMMED[0])))
-			c = RU_SUMMED[k];
-		else
-			snprintf(h, sizeof(h), "h%02d",
-			         k - (int)(sizeof(RU_SUMMED) / sizeof(RU_SUMMED[0])));
-		len =
-		    snprintf(one, sizeof(one), ", %s = invocation_rollup.%s + VALUES(%s)", c, c, c);
-		buf_append(&sql, one, (size_t)len, NULL);
+		if (db_exec_once(db, sql, p + (size_t)i * RU_NCOLS, k * RU_NCOLS, NULL, NULL, e) <
+		    0)
+			return -1;
 	}
-	buf_append(&sql, "", 1, NULL);
-	rc = db_exec_once(db, sql.data, p, ng * RU_NCOLS, NULL, NULL, e);
-	buf_free(&sql);
-	return rc < 0 ? -1 : 1;
+	return 1;
 }
 
 int db_metrics_rollup_inserted(struct db *db, cJSON *const *recs, int n,

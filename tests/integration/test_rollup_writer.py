@@ -9,6 +9,7 @@ replays with duplicates, tests/integration/test_reporting.py)."""
 import datetime
 import os
 import subprocess
+import threading
 import time
 
 import harness as h
@@ -125,6 +126,51 @@ def _():
 @t.test("the writer rolled them up itself: no CALL rollup_invocations")
 def _():
     h.check_eq(calls_procedure() - PROC0, 0, "CALLs of the procedure while the calls were written")
+
+
+MANY = [h.unique_name("rollup-many") for _ in range(32)]
+
+
+@t.test("32 functions called at once: batches of more rollup rows than a statement binds")
+def _():
+    ids = []
+    for name in MANY:
+        code, _, out = h.api("POST", "/api/functions", {"name": name, "runtime": "python",
+                                                         "handler": "main.handler", "code": HANDLER})
+        h.check(code == 201, f"create {name}: {code} {out!r}")
+        ids.append(out["id"])
+    proc0 = calls_procedure()
+    for rnd in range(2):  # the first round starts the containers, the second lands together
+        errors = []
+
+        def call(name):
+            code, _, out = h.api("POST", f"/api/functions/{name}/invoke", {"s": 0})
+            if code != 200:
+                errors.append((name, code, out))
+        ths = [threading.Thread(target=call, args=(n,)) for n in MANY]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join(120)
+        h.check(not errors, f"round {rnd}: {errors[:3]}")
+    idl = ",".join(str(i) for i in ids)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        raw = sql(f"SELECT COUNT(*) FROM invocations WHERE function_id IN ({idl})")[0][0]
+        if int(raw) == 2 * len(MANY):
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)  # the rollup follows its batch's insert
+    want = sql(f"SELECT function_id, COUNT(*) FROM invocations WHERE function_id IN ({idl}) "
+               "GROUP BY function_id ORDER BY function_id")
+    h.check_eq(len(want), len(MANY), "every function has its records")
+    for res in (60, 600, 86400):
+        got = sql(f"SELECT function_id, SUM(calls) FROM invocation_rollup WHERE res = {res} "
+                  f"AND function_id IN ({idl}) GROUP BY function_id ORDER BY function_id")
+        h.check_eq(got, want, f"res {res}: calls per function")
+    h.check_eq(calls_procedure() - proc0, 0, "no CALL of the procedure")
+    for name in MANY:
+        h.api("DELETE", f"/api/functions/{name}")
 
 
 @t.test("clean-up: the test's function is deleted")
