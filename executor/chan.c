@@ -22,6 +22,14 @@ long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct timespec mono_ts(long long ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+	                      .tv_nsec = (long)(ms % 1000) * 1000000};
+
+	return ts;
+}
+
 double mono_ms_f(void)
 {
 	struct timespec ts;

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cJSON.h>
 
@@ -104,5 +105,7 @@ int chan_pump(struct chan *c, struct err **e);
 
 long long mono_ms(void);
 double mono_ms_f(void);
+/* A mono_ms() time as the deadline of a timed wait on a cond_init_mono() condition. */
+struct timespec mono_ts(long long ms);
 
 #endif

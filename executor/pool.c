@@ -406,25 +406,22 @@ static long followers_wait_ms(const struct ctr *c)
 	return 0;
 }
 
-/* Called by a batch's leader, locked, before pool_take_followers: when
- * nothing is queued for c's pool, waits up to followers_wait_ms() (unlocked
- * meanwhile) or until batch_max - 1 calls are queued. The wait counts in
- * the leader's queue_ms. */
+/* Called by a batch's leader, locked, before pool_take_followers (so c is
+ * a warm container of a pool, and batch_max > 1): when nothing is queued for
+ * c's pool, waits up to followers_wait_ms() (unlocked meanwhile) or until
+ * batch_max - 1 calls are queued. The wait counts in the leader's queue_ms. */
 void pool_await_followers(struct ctr *c)
 {
 	struct fnpool *fp = c->fp;
 	long ms;
-	long long until;
 	struct timespec ts;
 
-	if (fp == NULL || fp->qhead != NULL || P.cfg->batch_max < 2)
+	if (fp->qhead != NULL)
 		return;
 	ms = followers_wait_ms(c);
 	if (ms == 0)
 		return;
-	until = mono_ms() + ms;
-	ts.tv_sec = (time_t)(until / 1000);
-	ts.tv_nsec = (long)(until % 1000) * 1000000;
+	ts = mono_ts(mono_ms() + ms);
 	fp->batch_waiters++;
 	while (fp->nqueued < P.cfg->batch_max - 1 && !P.shutting &&
 	       pthread_cond_timedwait(&fp->batch_cv, &P.lock, &ts) != ETIMEDOUT)
@@ -689,8 +686,7 @@ static void call_timeout_queued(struct call *c)
  * to retry, or its deadline passes (then it leaves the queue). */
 static void wait_turn(struct fnpool *fp, struct call *c)
 {
-	struct timespec ts = {.tv_sec = c->deadline_ms / 1000,
-	                      .tv_nsec = (c->deadline_ms % 1000) * 1000000};
+	struct timespec ts = mono_ts(c->deadline_ms);
 
 	while (c->wait == CALL_WAITING || c->wait == CALL_RUNNING) {
 		int r = pthread_cond_timedwait(&c->cv, &P.lock, &ts);
