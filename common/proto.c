@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -110,30 +111,45 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Reads exactly n bytes before the deadline (deadline < 0: none). */
+/* Reads exactly n bytes before the deadline (deadline < 0: none).
+ *
+ * Waits in poll(), never in a blocking read: a thread asleep in read() on a
+ * unix stream socket is woken each time the peer consumes data we sent
+ * (unix_write_space wakes every sleeper on the socket; only poll's waits
+ * filter on the event), so the executor's client threads were woken once
+ * for nothing per call, each wake a context switch.  Data that has arrived
+ * (a body behind its header, nearly always) is taken with MSG_DONTWAIT
+ * first, without a poll. */
 static int read_all(int fd, void *p, size_t n, long long deadline, int first, struct err **e)
 {
 	char *c = p;
 	size_t got = 0;
+	int ready = !first; /* a frame's header is awaited; its body is there */
 
 	while (got < n) {
-		if (deadline >= 0) {
-			long long left = deadline - now_ms();
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
-			int r;
+		ssize_t r;
 
-			if (left <= 0)
+		if (!ready) {
+			long long left = deadline < 0 ? -1 : deadline - now_ms();
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+			int pr;
+
+			if (deadline >= 0 && left <= 0)
 				return err_set(e, ERR_TIMEOUT, "timed out reading a frame");
-			r = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
-			if (r < 0 && errno != EINTR)
+			pr = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
+			if (pr < 0 && errno != EINTR)
 				return err_setsys(e, ERR_IO, "poll");
-			if (r <= 0)
+			if (pr <= 0)
 				continue;
 		}
-		ssize_t r = read(fd, c + got, n - got);
+		r = recv(fd, c + got, n - got, MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				ready = 0;
+				continue;
+			}
 			return err_setsys(e, ERR_IO, "read");
 		}
 		if (r == 0)
@@ -141,6 +157,7 @@ static int read_all(int fd, void *p, size_t n, long long deadline, int first, st
 			               first && got == 0 ? "connection closed"
 			                                 : "connection closed mid-frame");
 		got += (size_t)r;
+		ready = 1; /* more of a frame follows what came: try before polling */
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -128,12 +129,50 @@ static void test_truncated_frame(void **state)
 	close(sv[1]);
 }
 
+/* A frame whose body comes in pieces, later than its header: read whole,
+ * with and without a timeout (the body's first read finds nothing yet). */
+static void test_body_in_pieces(void **state)
+{
+	int sv[2];
+	struct proto_hdr h = {PROTO_VERSION, PROTO_RESULT, 0, 6, 9};
+	uint8_t raw[PROTO_HDR_SIZE];
+	char *payload = NULL;
+	struct err *e = NULL;
+	pid_t pid;
+
+	(void)state;
+	proto_hdr_encode(&h, raw);
+	for (int timeout = -1; timeout <= 1000; timeout += 1001) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(sv[1]);
+			if (write(sv[0], raw, sizeof(raw)) != (ssize_t)sizeof(raw))
+				_exit(1);
+			usleep(30000);
+			if (write(sv[0], "abc", 3) != 3)
+				_exit(1);
+			usleep(30000);
+			_exit(write(sv[0], "def", 3) == 3 ? 0 : 1);
+		}
+		close(sv[0]);
+		assert_int_equal(proto_read(sv[1], &h, &payload, timeout, &e), 0);
+		assert_int_equal(h.length, 6);
+		assert_string_equal(payload, "abcdef");
+		free(payload);
+		payload = NULL;
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+		close(sv[1]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip_header), cmocka_unit_test(test_rejects_bad_headers),
 	    cmocka_unit_test(test_limit_pair),       cmocka_unit_test(test_socket_roundtrip),
-	    cmocka_unit_test(test_truncated_frame),
+	    cmocka_unit_test(test_truncated_frame),  cmocka_unit_test(test_body_in_pieces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
