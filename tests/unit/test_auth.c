@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -188,6 +189,43 @@ static void test_uuid7(void **state)
 	assert_true(strcmp(a + 19, b + 19) != 0);
 }
 
+/* Ids drawn from the per-thread buffer (refilled every 25 ids) do not
+ * repeat, and a forked child does not hand out its parent's next ones. */
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void test_uuid7_unique(void **state)
+{
+	enum { N = 2000 };
+	static char ids[N + 1][37];
+	struct err *e = NULL;
+	int fd[2];
+	pid_t pid;
+
+	(void)state;
+	for (int i = 0; i < N - 1; i++)
+		assert_int_equal(crypt_uuid7(ids[i], &e), 0);
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char c[37];
+		_exit(crypt_uuid7(c, NULL) == 0 && write(fd[1], c, 37) == 37 ? 0 : 1);
+	}
+	assert_int_equal(crypt_uuid7(ids[N - 1], &e), 0);
+	assert_int_equal(read(fd[0], ids[N], 37), 37);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(fd[0]);
+	close(fd[1]);
+	/* the parent's and the child's first ids after the fork differ in their random part */
+	assert_true(strcmp(ids[N - 1] + 19, ids[N] + 19) != 0);
+	qsort(ids, N + 1, sizeof(ids[0]), cmp_id);
+	for (int i = 1; i <= N; i++)
+		assert_true(strcmp(ids[i - 1], ids[i]) != 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +233,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_rejects),   cmocka_unit_test(test_hash_equal),
 	    cmocka_unit_test(test_master_key_file), cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_base64),          cmocka_unit_test(test_uuid7),
+	    cmocka_unit_test(test_uuid7_unique),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
