@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 #include <mysqld_error.h>
 
 #include "buf.h"
+#include "cleanup.h"
 #include "conf.h"
 #include "db.h"
 #include "log.h"
@@ -635,6 +637,52 @@ int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int n
 	const struct run_args a = {sql, 0, 0, p, np, NULL, NULL};
 
 	return run_write(db, &a, affected, insert_id, NULL, e);
+}
+
+/* The texts of the kept shapes, made once per process and never freed:
+ * the statement cache is keyed by the address of a text that lives as long
+ * as the process.  Beyond DB_KEPT_SHAPES shapes, statements run once. */
+#define DB_KEPT_SHAPES 48
+static struct {
+	const char *head, *tail;
+	int rows, cols;
+	char *sql;
+} kept[DB_KEPT_SHAPES];
+static int nkept;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *kept_sql(const char *head, int rows, int cols, const char *tail)
+{
+	const char *sql = NULL;
+
+	pthread_mutex_lock(&kept_lock);
+	for (int i = 0; i < nkept && sql == NULL; i++)
+		if (kept[i].head == head && kept[i].tail == tail && kept[i].rows == rows &&
+		    kept[i].cols == cols)
+			sql = kept[i].sql;
+	if (sql == NULL && nkept < DB_KEPT_SHAPES) {
+		kept[nkept].head = head;
+		kept[nkept].tail = tail;
+		kept[nkept].rows = rows;
+		kept[nkept].cols = cols;
+		kept[nkept].sql = db_values_sql(head, rows, cols, tail);
+		sql = kept[nkept++].sql;
+	}
+	pthread_mutex_unlock(&kept_lock);
+	return sql;
+}
+
+int db_exec_values(struct db *db, const char *head, int rows, int cols, const char *tail, int keep,
+                   const struct db_param *p, unsigned long long *affected,
+                   unsigned long long *insert_id, struct err **e)
+{
+	const char *sql = keep ? kept_sql(head, rows, cols, tail) : NULL;
+	_cleanup_free_ char *once = NULL;
+
+	if (sql != NULL)
+		return db_exec(db, sql, p, rows * cols, affected, insert_id, e);
+	once = db_values_sql(head, rows, cols, tail);
+	return db_exec_once(db, once, p, rows * cols, affected, insert_id, e);
 }
 
 long long db_row_i64(const struct db_row *row, int i)

@@ -96,6 +96,14 @@ char *db_values_sql(const char *head, int rows, int cols, const char *tail);
  * prepared, run and closed, never cached. */
 int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
                  unsigned long long *affected, unsigned long long *insert_id, struct err **e);
+/* Runs the multi-row INSERT db_values_sql(head, rows, cols, tail) with
+ * rows * cols parameters.  keep: a shape that recurs (a full chunk, a
+ * rollup of few rows) stays prepared in the statement cache, so the server
+ * does not parse it again for every batch; head and tail must have static
+ * storage (they are its key).  Otherwise as db_exec_once. */
+int db_exec_values(struct db *db, const char *head, int rows, int cols, const char *tail, int keep,
+                   const struct db_param *p, unsigned long long *affected,
+                   unsigned long long *insert_id, struct err **e);
 
 /* Row helpers: column i as a number (0 when NULL or not a number). */
 long long db_row_i64(const struct db_row *row, int i);

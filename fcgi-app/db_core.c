@@ -500,6 +500,7 @@ static const char INV_INSERT_HEAD[] =
     "function_version, source, isolation, started_at, duration_ms, total_ms, init_ms, "
     "queue_ms, cold, cold_reason, status, error_type, error_message, max_memory_bytes, "
     "cpu_ms, response_bytes, batch_size, container, attempt) VALUES ";
+static const char NO_TAIL[] = "";
 static const char LOGS_INSERT_HEAD[] =
     "INSERT IGNORE INTO invocation_logs (request_id, logs, truncated) VALUES ";
 
@@ -558,7 +559,6 @@ static void inv_params(const cJSON *o, struct db_param *p)
 
 static int insert_inv_chunk(struct db *db, cJSON *const *recs, int n, struct err **e)
 {
-	_cleanup_free_ char *sql = db_values_sql(INV_INSERT_HEAD, n, INV_NCOLS, "");
 	_cleanup_free_ struct db_param *p = xcalloc((size_t)n * INV_NCOLS, sizeof(*p));
 
 	unsigned long long affected = 0, first_id = 0;
@@ -566,7 +566,8 @@ static int insert_inv_chunk(struct db *db, cJSON *const *recs, int n, struct err
 
 	for (int i = 0; i < n; i++)
 		inv_params(recs[i], p + (size_t)i * INV_NCOLS);
-	if (db_exec_once(db, sql, p, n * INV_NCOLS, &affected, &first_id, e) < 0)
+	if (db_exec_values(db, INV_INSERT_HEAD, n, INV_NCOLS, NO_TAIL, n == INV_CHUNK_ROWS, p,
+	                   &affected, &first_id, e) < 0)
 		return -1;
 	/* The metrics rollup (db_metrics.c) is derived data: a failure there
 	 * must not make the writer retry records that are safely stored. */
@@ -579,7 +580,6 @@ static int insert_inv_chunk(struct db *db, cJSON *const *recs, int n, struct err
 
 static int insert_logs_chunk(struct db *db, cJSON *const *recs, int n, struct err **e)
 {
-	_cleanup_free_ char *sql = db_values_sql(LOGS_INSERT_HEAD, n, 3, "");
 	_cleanup_free_ struct db_param *p = xcalloc((size_t)n * 3, sizeof(*p));
 
 	for (int i = 0; i < n; i++) {
@@ -588,7 +588,8 @@ static int insert_logs_chunk(struct db *db, cJSON *const *recs, int n, struct er
 		p[3 * i + 1] = logs.type == DB_NULL ? DBP_STR("") : logs;
 		p[3 * i + 2] = jint(recs[i], "logs_truncated", 0);
 	}
-	return db_exec_once(db, sql, p, n * 3, NULL, NULL, e);
+	return db_exec_values(db, LOGS_INSERT_HEAD, n, 3, NO_TAIL, n == INV_CHUNK_ROWS, p, NULL,
+	                      NULL, e);
 }
 
 static size_t logs_len(const cJSON *o)
@@ -598,20 +599,40 @@ static size_t logs_len(const cJSON *o)
 	return cJSON_IsString(j) ? strlen(j->valuestring) : 0;
 }
 
+/* A record with no logs (empty and not cut) gets no invocation_logs row:
+ * db_inv_get reads a missing row as "" and not truncated.  Most calls print
+ * nothing, and the row was a second B-tree insert per call. */
+static int has_logs(const cJSON *o)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "logs_truncated");
+
+	return logs_len(o) > 0 || cJSON_IsTrue(t) || (cJSON_IsNumber(t) && t->valuedouble != 0);
+}
+
 int db_inv_insert(struct db *db, cJSON *const *recs, int n, struct err **e)
 {
+	_cleanup_free_ cJSON **logged = NULL;
+	int nl = 0;
+
 	for (int i = 0; i < n; i += INV_CHUNK_ROWS) {
 		int k = n - i < INV_CHUNK_ROWS ? n - i : INV_CHUNK_ROWS;
 		if (insert_inv_chunk(db, recs + i, k, e) < 0)
 			return -1;
 	}
-	for (int i = 0; i < n;) {
+	for (int i = 0; i < n; i++) {
+		if (!has_logs(recs[i]))
+			continue;
+		if (logged == NULL)
+			logged = xmalloc((size_t)n * sizeof(*logged));
+		logged[nl++] = recs[i];
+	}
+	for (int i = 0; i < nl;) {
 		size_t bytes = 0;
 		int k = 0;
-		while (i + k < n && k < INV_CHUNK_ROWS &&
-		       (k == 0 || bytes + logs_len(recs[i + k]) <= LOGS_CHUNK_BYTES))
-			bytes += logs_len(recs[i + k++]);
-		if (insert_logs_chunk(db, recs + i, k, e) < 0)
+		while (i + k < nl && k < INV_CHUNK_ROWS &&
+		       (k == 0 || bytes + logs_len(logged[i + k]) <= LOGS_CHUNK_BYTES))
+			bytes += logs_len(logged[i + k++]);
+		if (insert_logs_chunk(db, logged + i, k, e) < 0)
 			return -1;
 		i += k;
 	}

@@ -433,10 +433,9 @@ static int rollup_in_c(struct db *db, cJSON *const *recs, int n, struct err **e)
 	 * than one statement may bind. */
 	for (int i = 0; i < ng; i += DB_MAX_PARAMS / RU_NCOLS) {
 		int k = ng - i < DB_MAX_PARAMS / RU_NCOLS ? ng - i : DB_MAX_PARAMS / RU_NCOLS;
-		_cleanup_free_ char *sql = db_values_sql(RU_HEAD, k, RU_NCOLS, RU_UPDATE);
-
-		if (db_exec_once(db, sql, p + (size_t)i * RU_NCOLS, k * RU_NCOLS, NULL, NULL, e) <
-		    0)
+		/* at most DB_MAX_PARAMS / RU_NCOLS (20) shapes: all kept */
+		if (db_exec_values(db, RU_HEAD, k, RU_NCOLS, RU_UPDATE, 1, p + (size_t)i * RU_NCOLS,
+		                   NULL, NULL, e) < 0)
 			return -1;
 	}
 	return 1;

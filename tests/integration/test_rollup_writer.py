@@ -4,7 +4,9 @@ for a batch whose rows all went in: calls through the API with known outcomes an
 then every column of invocation_rollup (three resolutions: counts by status, cold, sum, min,
 max, last_at, the 32 histogram buckets) against the same figures computed here from the raw
 invocations rows, and no CALL rollup_invocations on the way (the procedure remains for
-replays with duplicates, tests/integration/test_reporting.py)."""
+replays with duplicates, tests/integration/test_reporting.py). Also two other promises of the
+writer: a record without logs gets no invocation_logs row (and still reads as empty logs), and
+a rollup statement of a recurring shape stays prepared across batches (db_exec_values)."""
 
 import datetime
 import os
@@ -78,6 +80,24 @@ def _():
     h.check_eq(n, len(EVENTS), "records")
 
 
+@t.test("a record without logs has no invocation_logs row; its logs still read as empty")
+def _():
+    rows = sql("SELECT i.request_id, i.status, l.request_id IS NOT NULL, LENGTH(l.logs) "
+               "FROM invocations i LEFT JOIN invocation_logs l ON l.request_id = i.request_id "
+               f"WHERE i.function_id = {FID}")
+    h.check_eq(len(rows), len(EVENTS), "records")
+    quiet = [r for r in rows if r[1] == "success"]
+    loud = [r for r in rows if r[1] == "error"]  # the bootstrap logs the exception
+    h.check(quiet and loud, f"both kinds: {rows}")
+    h.check(all(r[2] == "0" for r in quiet), f"no logs row for calls that printed nothing: {quiet}")
+    h.check(all(r[2] == "1" and int(r[3]) > 0 for r in loud), f"a logs row for the others: {loud}")
+    code, _, inv = h.api("GET", f"/api/invocations/{quiet[0][0]}")
+    h.check(code == 200 and inv["logs"] == "" and inv["logs_truncated"] is False,
+            f"GET without a logs row: {code} {inv!r}")
+    code, _, inv = h.api("GET", f"/api/invocations/{loud[0][0]}")
+    h.check(code == 200 and "asked to fail" in inv["logs"], f"GET with logs: {code} {inv!r}")
+
+
 @t.test("every rollup column equals the raw records' figures, at every resolution")
 def _():
     raw = sql("SELECT DATE_FORMAT(started_at, '%Y-%m-%d %H:%i:%s.%f'), total_ms, status, cold, "
@@ -126,6 +146,32 @@ def _():
 @t.test("the writer rolled them up itself: no CALL rollup_invocations")
 def _():
     h.check_eq(calls_procedure() - PROC0, 0, "CALLs of the procedure while the calls were written")
+
+
+@t.test("the rollup's statement stays prepared across batches of its shape")
+def _():
+    def prepared():
+        return int(sql("SHOW GLOBAL STATUS LIKE 'Com_stmt_prepare'")[0][1])
+
+    # One call per writer batch (it flushes every 50 ms): each batch inserts one invocation
+    # row (a shape that is not kept: prepared every time) and its rollup rows (kept: prepared
+    # once). Every statement prepared and closed again would make 2 per batch.
+    n = 10
+    before = int(sql(f"SELECT COUNT(*) FROM invocations WHERE function_id = {FID}")[0][0])
+    p0 = prepared()
+    for _ in range(n):
+        code, _, out = h.api("POST", f"/api/functions/{NAME}/invoke", {"s": 0})
+        h.check(code == 200, f"invoke: {code} {out!r}")
+        time.sleep(0.25)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if int(sql(f"SELECT COUNT(*) FROM invocations WHERE function_id = {FID}")[0][0]) \
+                == before + n:
+            break
+        time.sleep(0.1)
+    d = prepared() - p0
+    h.check(d <= n + n // 2, f"{d} statements prepared for {n} batches (want <= {n + n // 2}; "
+                              f"prepared afresh every time, they make {2 * n})")
 
 
 MANY = [h.unique_name("rollup-many") for _ in range(32)]
