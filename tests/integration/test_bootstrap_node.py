@@ -7,8 +7,10 @@ Prints TAP.
 """
 
 import os
+import re
 import shutil
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bootstrap_cases as bc  # noqa: E402
@@ -29,6 +31,7 @@ exports.handler = async (event, context) => {
   return { n: event.n, requestId: context.awsRequestId, functionName: context.functionName,
     version: context.functionVersion, memory: context.memoryLimitInMB,
     arn: context.invokedFunctionArn, logGroup: context.logGroupName,
+    logStream: context.logStreamName,
     waits: context.callbackWaitsForEmptyEventLoop, greeting: process.env.GREETING,
     remaining: context.getRemainingTimeInMillis() };
 };
@@ -135,8 +138,16 @@ def case_aws(b):
     assert v["memory"] == "256" and v["greeting"] == "hi" and v["waits"] is True, v
     assert v["arn"].endswith(":function:greeter") and v["logGroup"] == "/aws/lambda/greeter", v
     assert 1500 < v["remaining"] <= 2500, v
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[7\][0-9a-f]{32}", v["logStream"]), v
+    assert v["logStream"][:10] in {time.strftime("%Y/%m/%d", time.gmtime(time.time() + d))
+                                   for d in (-60, 0)}, v
     assert res["logs"] == "got 5\nto stderr\n", res
     assert res["logs_truncated"] is False and "output" not in res
+    # the second call's context: its own request id, the same per-function fields
+    w = ok_result(b.invoke1({"n": 6}, id="req-2", deadline_ms=2500))["result"]
+    assert w["requestId"] == "req-2" and w["n"] == 6, w
+    for k in ("functionName", "version", "memory", "arn", "logGroup", "logStream"):
+        assert w[k] == v[k], (k, v, w)
 
 
 def case_styles(b):

@@ -7,6 +7,7 @@ Prints TAP.
 """
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -29,6 +30,7 @@ def handler(event, context):
             "function_name": context.function_name, "version": context.function_version,
             "memory": context.memory_limit_in_mb, "arn": context.invoked_function_arn,
             "log_group": context.log_group_name, "greeting": os.environ.get("GREETING"),
+            "log_stream": context.log_stream_name,
             "remaining": context.get_remaining_time_in_millis()}
 
 def fail(event, context):
@@ -132,9 +134,17 @@ def case_aws(b):
     assert v["memory"] == "256" and v["greeting"] == "hi", v
     assert v["arn"].endswith(":function:greeter") and v["log_group"] == "/aws/lambda/greeter", v
     assert 1500 < v["remaining"] <= 2500, v
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[7\][0-9a-f]{32}", v["log_stream"]), v
+    assert v["log_stream"][:10] in {time.strftime("%Y/%m/%d", time.gmtime(time.time() + d))
+                                    for d in (-60, 0)}, v
     assert res["logs"] == "got 5\nto stderr\n", res
     assert res["logs_truncated"] is False and "output" not in res
     assert res["duration_ms"] >= 0
+    # the second call's context: its own request id, the same per-function fields
+    w = ok_result(b.invoke1({"n": 6}, id="req-2", deadline_ms=2500))["result"]
+    assert w["request_id"] == "req-2" and w["n"] == 6, w
+    for k in ("function_name", "version", "memory", "arn", "log_group", "log_stream"):
+        assert w[k] == v[k], (k, v, w)
 
 
 def case_error_stack(b):
