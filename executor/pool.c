@@ -298,7 +298,7 @@ static void q_push(struct fnpool *fp, struct call *c, int front)
 	c->queued = 1;
 	fp->nqueued++;
 	P.queued++;
-	if (fp->batch_waiters > 0 && fp->nqueued >= P.cfg->batch_max - 1)
+	if (fp->batch_waiters > 0 && fp->nqueued >= fp->batch_want)
 		pthread_cond_broadcast(&fp->batch_cv);
 }
 
@@ -394,8 +394,9 @@ int pool_take_followers(struct ctr *c, struct call **out, int max)
  * container that frees up finds the queue just emptied by another and then
  * takes the next call as it arrives. Neither condition holds for one client
  * or on an idle host, so warm latency is unchanged there. */
-static long followers_wait_ms(const struct ctr *c)
+static long followers_wait_ms(const struct ctr *c, int *want)
 {
+	*want = (int)P.cfg->batch_max - 1;
 	if (P.cfg->batch_wait_ms > 0)
 		return P.cfg->batch_wait_ms;
 	if (P.cfg->batch_wait_busy_ms == 0 || P.host_idle >= SCALE_IDLE_MIN)
@@ -403,6 +404,17 @@ static long followers_wait_ms(const struct ctr *c)
 	for (const struct ctr *o = P.ctrs; o != NULL; o = o->next)
 		if (o != c && o->fp == c->fp && o->state == CTR_BUSY)
 			return P.cfg->batch_wait_busy_ms;
+	/* A pool of one container has no other to tell of the load: its last
+	 * batch does.  Waiting for a full batch would hold it the whole wait
+	 * under a few clients (python/runc, 4 clients: -24% calls/s), so the
+	 * wait ends once as many followers as that batch had are queued.
+	 * Without it, 128 clients on one container went in batches of 4.7 on
+	 * average (2,923 calls/s); with it, 13.2 (3,923). */
+	if (c->fp->nlive == 1 && c->fp->last_batch_n >= 2) {
+		if (*want > c->fp->last_batch_n - 1)
+			*want = c->fp->last_batch_n - 1;
+		return P.cfg->batch_wait_busy_ms;
+	}
 	return 0;
 }
 
@@ -414,16 +426,20 @@ void pool_await_followers(struct ctr *c)
 {
 	struct fnpool *fp = c->fp;
 	long ms;
+	int want;
 	struct timespec ts;
 
 	if (fp->qhead != NULL)
 		return;
-	ms = followers_wait_ms(c);
+	ms = followers_wait_ms(c, &want);
 	if (ms == 0)
 		return;
 	ts = mono_ts(mono_ms() + ms);
+	/* q_push wakes the waiters at the lowest count any of them wants */
+	if (fp->batch_waiters == 0 || want < fp->batch_want)
+		fp->batch_want = want;
 	fp->batch_waiters++;
-	while (fp->nqueued < P.cfg->batch_max - 1 && !P.shutting &&
+	while (fp->nqueued < want && !P.shutting &&
 	       pthread_cond_timedwait(&fp->batch_cv, &P.lock, &ts) != ETIMEDOUT)
 		;
 	fp->batch_waiters--;
@@ -521,8 +537,10 @@ static void sample_host_idle(void)
 
 void pool_note_batch(struct ctr *c, int n, double batch_ms)
 {
-	if (c->fp != NULL && n > 0 && batch_ms >= 0)
+	if (c->fp != NULL && n > 0 && batch_ms >= 0) {
 		c->fp->item_ms = EWMA(c->fp->item_ms, batch_ms / n);
+		c->fp->last_batch_n = n;
+	}
 }
 
 void pool_note_start(struct ctr *c, double init_ms)

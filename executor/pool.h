@@ -77,6 +77,7 @@ struct fnpool {
 	 * of a call's share of a warm batch and of a container's start + code
 	 * loading, in ms; 0 until measured. */
 	double item_ms;
+	int last_batch_n; /* items in its last warm batch */
 	double cold_ms;
 	/* When the pool last found no idle container (0: one went idle since):
 	 * spare CPU counts for scaling only if the pool was full through the
@@ -85,6 +86,7 @@ struct fnpool {
 	/* Calls that took a container and wait for followers (pool_await_followers);
 	 * q_push wakes them once the queue holds a full batch. */
 	int batch_waiters;
+	int batch_want;          /* queued calls that end their wait (the lowest they want) */
 	pthread_cond_t batch_cv; /* CLOCK_MONOTONIC */
 };
 

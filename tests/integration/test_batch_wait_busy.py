@@ -2,7 +2,8 @@
 """executor.batch_wait_busy_ms: while the host's CPUs are busy and another container of the
 pool is running a batch, the call that takes an idle container waits for followers before it
 sends its batch (up to the limit, or until batch_max - 1 calls are queued); on an idle host,
-or with no other container busy, it sends at once.
+or with no other container busy, it sends at once. A pool of one container waits too when its
+last batch had more than one call, until as many followers as that batch had are queued.
 
 The host is made busy with one spinning process per CPU at nice 19 (counted as busy in
 /proc/stat, as the executor's 1 s sample reads it; they yield to everything else). The
@@ -88,6 +89,24 @@ def main():
         t.ok(out[0].get("status") == "success" and out[0].get("queue_ms", 1e9) < WAIT_MS / 4,
              "busy host, no other container running: sent at once (queue_ms %s)" % out[0].get("queue_ms"),
              out[0])
+        # a pool of one container: its last batch tells of the load, and says how many
+        # followers to wait for (here 1, fewer than batch_max - 1 = 2)
+        one = ex.function({"main.py": ECHO}, concurrency=1, timeout_ms=10000)
+        t.ok(ex.invoke(one, {"i": 0}, iso).get("status") == "success", "one container, warm")
+        out = [ex.invoke(one, {"i": 9}, iso)]
+        t.ok(out[0].get("queue_ms", 1e9) < WAIT_MS / 4 and out[0].get("batch_size") == 1,
+             "one container, last batch of 1: sent at once (queue_ms %s)" % out[0].get("queue_ms"),
+             out[0])
+        out = concurrent(ex, one, [{"sleep": 0.5, "i": 0}, {"i": 1}, {"i": 2}], iso, gap=0.05)
+        t.ok([r.get("batch_size") for r in out] == [1, 2, 2],
+             "one container: the calls queued behind a busy one went as a batch of 2", out)
+        out = concurrent(ex, one, [{"i": 3}, {"i": 4}], iso, gap=0.15)
+        t.ok(all(r.get("status") == "success" and r.get("batch_size") == 2 for r in out)
+             and out[0].get("container") == out[1].get("container"),
+             "one container, last batch of 2: the next call waited for a follower", out)
+        t.ok(100 <= out[0].get("queue_ms", 0) < WAIT_MS * 0.75,
+             "... and left once 1 follower (as many as the last batch had) was queued, not at the "
+             "limit or at batch_max - 1 (queue_ms %s, limit %d)" % (out[0].get("queue_ms"), WAIT_MS))
     finally:
         for p in spin:
             p.kill()
