@@ -37,20 +37,24 @@ static int isolation_param(const struct request *req, struct reply *rep, char **
 	return 0;
 }
 
-static void add_from(cJSON *to, const cJSON *from, const char *k, int null_if_absent)
+/* Moves member k of the executor's reply into the response: the reply is
+ * freed right after (and recorded before), so its parts need no copy.  k
+ * is a literal: the response keeps it as its key (cJSON's CS variant). */
+static void move_from(cJSON *to, cJSON *from, const char *k, int null_if_absent)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, k);
+	cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(from, k);
 
 	if (v != NULL)
-		cJSON_AddItemToObject(to, k, cJSON_Duplicate(v, 1));
+		cJSON_AddItemToObjectCS(to, k, v);
 	else if (null_if_absent)
 		cJSON_AddNullToObject(to, k);
 }
 
-static cJSON *invoke_json(const struct function *fn, const struct invoke_out *o)
+/* Takes the members it answers with out of o->result. */
+static cJSON *invoke_json(const struct function *fn, struct invoke_out *o)
 {
 	cJSON *j = cJSON_CreateObject();
-	const cJSON *r = o->result;
+	cJSON *r = o->result;
 	static const char *const keys[] = {"duration_ms", "init_ms",          "queue_ms",
 	                                   "cold_reason", "isolation",        "container",
 	                                   "batch_size",  "max_memory_bytes", "cpu_ms"};
@@ -60,16 +64,16 @@ static cJSON *invoke_json(const struct function *fn, const struct invoke_out *o)
 	cJSON_AddNumberToObject(j, "version", (double)fn->version);
 	cJSON_AddStringToObject(j, "status", o->status);
 	if (strcmp(o->status, "success") == 0)
-		add_from(j, r, "result", 1);
+		move_from(j, r, "result", 1);
 	else
-		add_from(j, r, "error", 1);
-	add_from(j, r, "output", 0);
-	add_from(j, r, "logs", 0);
+		move_from(j, r, "error", 1);
+	move_from(j, r, "output", 0);
+	move_from(j, r, "logs", 0);
 	cJSON_AddBoolToObject(j, "logs_truncated",
 	                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "logs_truncated")));
 	cJSON_AddBoolToObject(j, "cold", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "cold")));
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		add_from(j, r, keys[i], 0);
+		move_from(j, r, keys[i], 0);
 	cJSON_AddNumberToObject(j, "total_ms", o->total_ms);
 	return j;
 }
