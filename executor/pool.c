@@ -421,7 +421,8 @@ static long followers_wait_ms(const struct ctr *c, int *want)
 /* Called by a batch's leader, locked, before pool_take_followers (so c is
  * a warm container of a pool, and batch_max > 1): when nothing is queued for
  * c's pool, waits up to followers_wait_ms() (unlocked meanwhile) or until
- * batch_max - 1 calls are queued. The wait counts in the leader's queue_ms. */
+ * as many calls are queued as it wants (batch_max - 1, or fewer for a pool
+ * of one container). The wait counts in the leader's queue_ms. */
 void pool_await_followers(struct ctr *c)
 {
 	struct fnpool *fp = c->fp;

@@ -84,7 +84,7 @@ struct fnpool {
 	 * whole sample (scale_reason). */
 	double full_since_ms;
 	/* Calls that took a container and wait for followers (pool_await_followers);
-	 * q_push wakes them once the queue holds a full batch. */
+	 * q_push wakes them once the queue holds batch_want calls. */
 	int batch_waiters;
 	int batch_want;          /* queued calls that end their wait (the lowest they want) */
 	pthread_cond_t batch_cv; /* CLOCK_MONOTONIC */

@@ -615,7 +615,8 @@ int db_settle(struct db *db, struct err **e)
 	return 0;
 }
 
-char *db_values_sql(const char *head, int rows, int cols, const char *tail)
+/* "head (?, ..., ?), (...) tail" with rows x cols placeholders; caller frees. */
+static char *db_values_sql(const char *head, int rows, int cols, const char *tail)
 {
 	struct buf b;
 
@@ -631,8 +632,9 @@ char *db_values_sql(const char *head, int rows, int cols, const char *tail)
 	return buf_take(&b);
 }
 
-int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
-                 unsigned long long *affected, unsigned long long *insert_id, struct err **e)
+/* A statement built at run time: prepared, run and closed, never cached. */
+static int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
+                        unsigned long long *affected, unsigned long long *insert_id, struct err **e)
 {
 	const struct run_args a = {sql, 0, 0, p, np, NULL, NULL};
 

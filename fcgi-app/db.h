@@ -89,18 +89,12 @@ struct db *db_bulk(struct db *db);
 /* The most parameters a statement may bind: a multi-row INSERT of cols
  * columns takes at most DB_MAX_PARAMS / cols rows. */
 #define DB_MAX_PARAMS 1024
-/* "head (?, ..., ?), (...) tail" with rows x cols placeholders: the text of
- * a multi-row INSERT for db_exec_once; caller frees. */
-char *db_values_sql(const char *head, int rows, int cols, const char *tail);
-/* Like db_exec for a statement built at run time (multi-row inserts): it is
- * prepared, run and closed, never cached. */
-int db_exec_once(struct db *db, const char *sql, const struct db_param *p, int np,
-                 unsigned long long *affected, unsigned long long *insert_id, struct err **e);
-/* Runs the multi-row INSERT db_values_sql(head, rows, cols, tail) with
- * rows * cols parameters.  keep: a shape that recurs (a full chunk, a
- * rollup of few rows) stays prepared in the statement cache, so the server
- * does not parse it again for every batch; head and tail must have static
- * storage (they are its key).  Otherwise as db_exec_once. */
+/* Like db_exec for the multi-row INSERT "head (?, ..., ?), (...) tail" of
+ * rows x cols placeholders, bound to rows * cols parameters.  keep: a shape
+ * that recurs (a full chunk, a rollup of few rows) stays prepared in the
+ * statement cache, so the server does not parse it again for every batch;
+ * head and tail must have static storage (they are its key).  Any other
+ * statement is prepared, run and closed. */
 int db_exec_values(struct db *db, const char *head, int rows, int cols, const char *tail, int keep,
                    const struct db_param *p, unsigned long long *affected,
                    unsigned long long *insert_id, struct err **e);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "app.h"
-#include "buf.h"
 #include "cleanup.h"
 #include "db_core.h"
 #include "db_metrics.h"
@@ -604,9 +603,7 @@ static size_t logs_len(const cJSON *o)
  * nothing, and the row was a second B-tree insert per call. */
 static int has_logs(const cJSON *o)
 {
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "logs_truncated");
-
-	return logs_len(o) > 0 || cJSON_IsTrue(t) || (cJSON_IsNumber(t) && t->valuedouble != 0);
+	return logs_len(o) > 0 || jint(o, "logs_truncated", 0).i != 0;
 }
 
 int db_inv_insert(struct db *db, cJSON *const *recs, int n, struct err **e)

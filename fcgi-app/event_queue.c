@@ -364,7 +364,7 @@ static void settle_orphan(struct worker *w, const struct aws_event *ev)
 		strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S.000", &tm);
 		rec = invoke_record(&f, rid, "event", "docker", now, 0.0, res);
 		cJSON_AddNumberToObject(rec, "attempt", ev->attempt);
-		if (journal_append_take(app->journal, TAKE_PTR(rec), &e) < 0) {
+		if (journal_append(app->journal, TAKE_PTR(rec), &e) < 0) {
 			log_warnx("event %lld: %s", ev->id, err_msg(e));
 			err_free(&e);
 			return;

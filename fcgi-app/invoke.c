@@ -221,7 +221,7 @@ static int record(const struct invoke_req *req, const char *rid, const char *iso
 
 	if (req->attempt > 0)
 		cJSON_AddNumberToObject(rec, "attempt", req->attempt);
-	if (journal_append_take(app->journal, TAKE_PTR(rec), e) < 0) {
+	if (journal_append(app->journal, TAKE_PTR(rec), e) < 0) {
 		log_errx("invocation %s not recorded: %s", rid, err_msg(*e));
 		return err_wrap(e, "the invocation could not be recorded");
 	}

@@ -128,16 +128,7 @@ struct journal *journal_open(const char *dir, struct err **e)
 	return j;
 }
 
-int journal_append(struct journal *j, const cJSON *rec, struct err **e)
-{
-	cJSON *copy = cJSON_Duplicate(rec, 1);
-
-	if (copy == NULL)
-		return err_set(e, ERR_INTERNAL, "could not copy a record");
-	return journal_append_take(j, copy, e);
-}
-
-int journal_append_take(struct journal *j, cJSON *rec, struct err **e)
+int journal_append(struct journal *j, cJSON *rec, struct err **e)
 {
 	_cleanup_cjson_str_ char *txt = cJSON_PrintUnformatted(rec);
 	size_t n;

@@ -24,12 +24,11 @@ struct journal;
 
 /* Creates and locks this process's two files under dir. */
 struct journal *journal_open(const char *dir, struct err **e);
-/* Appends one record (a JSON object) as one line with one write(2).
- * Thread-safe.  ERR_IO when the write failed. */
-int journal_append(struct journal *j, const cJSON *rec, struct err **e);
-/* The same, taking rec (freed or kept, whatever the outcome): the writer
- * then inserts rec itself instead of parsing the line back. */
-int journal_append_take(struct journal *j, cJSON *rec, struct err **e);
+/* Appends one record (a JSON object) as one line with one write(2), and
+ * takes rec (freed or kept, whatever the outcome: the writer inserts the
+ * kept record itself instead of parsing the line back).  Thread-safe.
+ * ERR_IO when the write failed. */
+int journal_append(struct journal *j, cJSON *rec, struct err **e);
 /* Moves what the files hold into the database.  Called by the writer thread
  * (and at shutdown); not concurrently with itself. */
 int journal_flush(struct journal *j, struct db *db, struct err **e);

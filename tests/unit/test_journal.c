@@ -73,9 +73,9 @@ static void test_append_lines_and_locks(void **state)
 	assert_non_null(j);
 	cJSON_AddStringToObject(rec, "request_id", "r1");
 	cJSON_AddStringToObject(rec, "logs", "line1\nline2\n");
-	assert_int_equal(journal_append(j, rec, &e), 0);
+	assert_int_equal(journal_append(j, cJSON_Duplicate(rec, 1), &e), 0);
 	cJSON_ReplaceItemInObject(rec, "request_id", cJSON_CreateString("r2"));
-	assert_int_equal(journal_append(j, rec, &e), 0);
+	assert_int_equal(journal_append(j, cJSON_Duplicate(rec, 1), &e), 0);
 	cJSON_Delete(rec);
 	snprintf(path, sizeof(path), "%s/api-%d-a.jnl", dir, (int)getpid());
 	data = slurp(path, &len);
@@ -123,7 +123,7 @@ static void test_short_write_leaves_no_torn_line(void **state)
 	j = journal_open(dir, &e);
 	assert_non_null(j);
 	cJSON_AddStringToObject(rec, "request_id", "r1");
-	assert_int_equal(journal_append(j, rec, &e), 0);
+	assert_int_equal(journal_append(j, cJSON_Duplicate(rec, 1), &e), 0);
 	snprintf(path, sizeof(path), "%s/api-%d-a.jnl", dir, (int)getpid());
 
 	memset(big, 'x', sizeof(big) - 1);
@@ -135,7 +135,7 @@ static void test_short_write_leaves_no_torn_line(void **state)
 	lim = old;
 	lim.rlim_cur = 100; /* r1 is ~20 bytes: r2 is cut short */
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	assert_int_equal(journal_append(j, rec, &e), -1);
+	assert_int_equal(journal_append(j, cJSON_Duplicate(rec, 1), &e), -1);
 	assert_non_null(e);
 	err_free(&e);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
@@ -143,7 +143,7 @@ static void test_short_write_leaves_no_torn_line(void **state)
 
 	cJSON_DeleteItemFromObject(rec, "logs");
 	cJSON_ReplaceItemInObject(rec, "request_id", cJSON_CreateString("r3"));
-	assert_int_equal(journal_append(j, rec, &e), 0);
+	assert_int_equal(journal_append(j, cJSON_Duplicate(rec, 1), &e), 0);
 	cJSON_Delete(rec);
 	data = slurp(path, &len);
 	journal_parse(data, len, &recs, &n, &bad);

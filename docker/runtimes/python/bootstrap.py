@@ -658,12 +658,12 @@ def _result_json(fn, result):
 
 def run_item(fn, item, received, cpu0=None):
     """Runs one item; returns (its result frame without the result, the result's JSON or None
-    on error, the CPU clock at its end). cpu0: where the
-    previous item of the batch ended. Items run one at a time, so one reading of the clock
-    ends an item and starts the next: each reading is two system calls, ~8 us here, which
-    was a sixth of a hello call's CPU in the bootstrap. An item's cpu_ms so includes the
-    bootstrap's own work between items (framing the previous result), as a call alone does
-    (the executor then reads the container's cgroup)."""
+    on error, the CPU clock at its end). cpu0: where the previous item of the batch ended.
+    Items run one at a time, so one reading of the clock ends an item and starts the next:
+    each reading is two system calls, ~8 us here, which was a sixth of a hello call's CPU in
+    the bootstrap. An item's cpu_ms so includes the bootstrap's own work between items
+    (framing the previous result), as a call alone does (the executor then reads the
+    container's cgroup)."""
     deadline_ms = item.get("deadline_ms")
     if not isinstance(deadline_ms, (int, float)) or isinstance(deadline_ms, bool):
         deadline_ms = fn.spec.get("timeout_ms") or 3000
