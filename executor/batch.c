@@ -29,17 +29,17 @@ size_t batch_frame_max(const struct xconfig *cfg)
 /* Starting a container                                                */
 /* ------------------------------------------------------------------ */
 
-int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct call *call,
+int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct fnspec *fn,
                           struct err **e)
 {
 	struct docker_spec spec = {
 	    .image = c->runtime == RT_PYTHON ? cfg->image_python : cfg->image_node,
 	    .runtime = c->isolation == ISO_GVISOR ? cfg->runtime_gvisor : cfg->runtime_docker,
 	    .instance = cfg->instance,
-	    .function_id = call != NULL ? call->fn.id : 0,
-	    .version = call != NULL ? call->fn.version : 0,
+	    .function_id = fn != NULL ? fn->id : 0,
+	    .version = fn != NULL ? fn->version : 0,
 	    /* generic: its own empty directory, filled when a call claims it */
-	    .code_dir = call != NULL ? call->fn.code_dir : c->task_dir,
+	    .code_dir = fn != NULL ? fn->code_dir : c->task_dir,
 	    .memory_bytes = (long long)c->memory_mb * 1024 * 1024,
 	    .nano_cpus = (long long)llround(cfg->cpus * 1e9),
 	    .pids_limit = cfg->pids_limit,
@@ -380,7 +380,7 @@ static int start_and_init(struct run *r)
 	_cleanup_cjson_ cJSON *ans = NULL;
 	double t0 = mono_ms_f();
 
-	if (!c->has_chan && batch_start_container(c, r->cfg, r->items[0], &e) < 0) {
+	if (!c->has_chan && batch_start_container(c, r->cfg, &r->items[0]->fn, &e) < 0) {
 		start_failed(r, e);
 		err_free(&e);
 		return -1;

@@ -18,10 +18,10 @@ struct xconfig;
  * item's wait to CALL_DONE or CALL_RETRY (waking the followers). */
 void batch_lead(struct call *lead, struct ctr *c, const struct xconfig *cfg);
 
-/* Creates, attaches and starts c (CREATING, without the lock).  call: the
+/* Creates, attaches and starts c (CREATING, without the lock).  fn: the
  * function whose code_dir is bind-mounted, or NULL for a generic container
  * (its c->task_dir is bind-mounted).  Arms c->oom when it can. */
-int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct call *call,
+int batch_start_container(struct ctr *c, const struct xconfig *cfg, const struct fnspec *fn,
                           struct err **e);
 /* Sends ping and waits for pong (bootstrap ready). */
 int batch_ping(struct ctr *c, long long deadline, struct err **e);

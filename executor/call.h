@@ -55,8 +55,9 @@ struct call {
 	long long deadline_ms; /* mono: arrival + timeout */
 	enum call_wait wait;
 	pthread_cond_t cv;
-	struct ctr *ctr; /* for CALL_LEAD */
-	int queued;      /* on a queue now */
+	struct ctr *ctr;   /* for CALL_LEAD */
+	int queued;        /* on a queue now */
+	struct ctr *claim; /* a container started in the background at its request */
 	int attempts;
 
 	/* outcome */

@@ -486,13 +486,16 @@ static int make_room(long mem_mb, int may_evict)
 /* Acquiring a container for a call                                    */
 /* ------------------------------------------------------------------ */
 
+/* The most recently used idle container of fp with its code loaded (the
+ * warmest caches), else one started in the background that has none. */
 static struct ctr *find_idle(struct fnpool *fp)
 {
 	struct ctr *best = NULL;
 
 	for (struct ctr *c = P.ctrs; c != NULL; c = c->next)
 		if (c->fp == fp && c->state == CTR_IDLE &&
-		    (best == NULL || c->last_used_ms > best->last_used_ms))
+		    (best == NULL || c->inited > best->inited ||
+		     (c->inited == best->inited && c->last_used_ms > best->last_used_ms)))
 			best = c;
 	return best;
 }
@@ -552,6 +555,8 @@ void pool_note_start(struct ctr *c, double init_ms)
 		return;
 	if (c->generic)
 		init_ms += P.prewarm_start_ms[c->runtime][c->isolation];
+	else
+		init_ms += c->bg_start_ms; /* 0 unless started in the background */
 	c->fp->cold_ms = EWMA(c->fp->cold_ms, init_ms);
 }
 
@@ -635,6 +640,13 @@ static struct ctr *acquire(struct fnpool *fp, struct call *call)
 	struct ctr *c = find_idle(fp);
 	const char *why = NULL;
 
+	if (c != NULL && !fp->retired && !c->inited) {
+		/* started in the background and up before any call queued */
+		pool_ctr_set_state(c, CTR_LOADING);
+		call->cold = 1;
+		call->cold_reason = "scale_up";
+		return c;
+	}
 	if (c != NULL && !fp->retired) {
 		pool_ctr_set_state(c, CTR_BUSY); /* taken now, under the lock */
 		call->cold = 0;
@@ -702,22 +714,129 @@ static void call_timeout_queued(struct call *c)
 }
 
 /* Waits (lock held) until the call is handed a container, finished, told
- * to retry, or its deadline passes (then it leaves the queue). */
+ * to retry, or its deadline passes (then it leaves the queue).  A call
+ * whose container is being started in the background waits for it past
+ * its deadline: the start is not the function's time (scale_done). */
 static void wait_turn(struct fnpool *fp, struct call *c)
 {
 	struct timespec ts = mono_ts(c->deadline_ms);
 
 	while (c->wait == CALL_WAITING || c->wait == CALL_RUNNING) {
 		int r = pthread_cond_timedwait(&c->cv, &P.lock, &ts);
-		if (r == ETIMEDOUT && c->wait == CALL_WAITING) {
+		int late = r == ETIMEDOUT || mono_ms() >= c->deadline_ms;
+		if (late && c->wait == CALL_WAITING && c->claim == NULL) {
 			q_remove(fp, c);
 			call_timeout_queued(c);
 			c->wait = CALL_DONE;
 		} else if (r == ETIMEDOUT) {
-			/* RUNNING: the leader owns the deadline; wait for it */
+			/* RUNNING: the leader owns the deadline; claimed: the
+			 * start ends in success or failure; wait for either */
 			ts.tv_sec += 1;
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Scaling up in the background                                        */
+/* ------------------------------------------------------------------ */
+
+/* A call that scales up a pool with live containers does not start the
+ * new one itself: it queues, and whichever comes first serves it, a
+ * container of the pool freeing up or the new one.  Otherwise it waits a
+ * whole start while its pool frees up every few ms (with 4 gVisor starts
+ * at once under load, over 2 s: the client timeouts of issue 4). */
+struct scale_job {
+	struct ctr *c;
+	struct fnspec fn; /* id, version and code_dir (owned) */
+};
+
+/* Lock held: the background start of c ended (e: how it failed).  The
+ * container goes to the call that asked for it if that call still waits,
+ * else to the first queued call, else it idles with no code loaded (the
+ * next call loads it: acquire).  The call that asked gets the start's
+ * time added to its deadline, as when a call starts a container itself;
+ * a call that only happens to be first does not (it waited for others). */
+static void scale_done(struct ctr *c, const struct err *e, double start_ms)
+{
+	struct fnpool *fp = c->fp;
+	struct call *cl = c->claimant, *next;
+	double now = mono_ms_f();
+
+	if (cl != NULL) {
+		cl->claim = NULL;
+		c->claimant = NULL;
+		pthread_cond_signal(&cl->cv); /* its deadline may have passed */
+	}
+	if (e != NULL || c->state != CTR_CREATING) {
+		/* failed, or drained meanwhile: the queue stays for the rest */
+		if (e != NULL)
+			log_warnx("scaling up %s: %s", fp->name, err_msg(e));
+		pool_ctr_set_state(c, CTR_DEAD);
+		wake_starved();
+		return;
+	}
+	c->bg_start_ms = start_ms;
+	next = cl != NULL && cl->queued ? cl : fp->qhead;
+	if (next == NULL) {
+		pool_ctr_set_state(c, CTR_IDLE);
+		return;
+	}
+	q_remove(fp, next);
+	pool_ctr_set_state(c, CTR_LOADING);
+	if (next == cl) {
+		double waited =
+		    now - (cl->arrive_ms > c->created_ms ? cl->arrive_ms : c->created_ms);
+		cl->deadline_ms += (long long)waited;
+		cl->init_spent_ms += waited;
+	}
+	next->ctr = c;
+	next->cold = 1;
+	next->cold_reason = "scale_up";
+	next->wait = CALL_LEAD;
+	pthread_cond_signal(&next->cv);
+}
+
+static void *scale_main(void *arg)
+{
+	struct scale_job *j = arg;
+	struct ctr *c = j->c;
+	struct err *e = NULL;
+	double t0 = mono_ms_f();
+	int ok = batch_start_container(c, P.cfg, &j->fn, &e) == 0 &&
+	         batch_ping(c, mono_ms() + P.cfg->start_timeout_ms, &e) == 0;
+
+	pool_lock();
+	scale_done(c, ok ? NULL : e, mono_ms_f() - t0);
+	pool_unlock();
+	err_free(&e);
+	free((char *)j->fn.code_dir);
+	free(j);
+	return NULL;
+}
+
+/* Lock held: c (CREATING, just made for call's pool) starts in the
+ * background; call becomes its claimant unless it has one.  -1: no
+ * thread, the call starts it itself. */
+static int scale_in_background(struct ctr *c, struct call *call)
+{
+	struct scale_job *j = xcalloc(1, sizeof(*j));
+	pthread_t t;
+
+	j->c = c;
+	j->fn.id = call->fn.id;
+	j->fn.version = call->fn.version;
+	j->fn.code_dir = xstrdup(call->fn.code_dir);
+	if (pthread_create(&t, NULL, scale_main, j) != 0) {
+		free((char *)j->fn.code_dir);
+		free(j);
+		return -1;
+	}
+	pthread_detach(t);
+	if (call->claim == NULL) {
+		call->claim = c;
+		c->claimant = call;
+	}
+	return 0;
 }
 
 void pool_invoke(struct call *c)
@@ -742,6 +861,11 @@ void pool_invoke(struct call *c)
 		}
 		c->wait = CALL_WAITING;
 		ctr = acquire(fp, c);
+		/* a pool with other live containers scales up in the background
+		 * (unless the call could not queue) */
+		if (ctr != NULL && ctr->state == CTR_CREATING && fp->nlive > 1 &&
+		    P.queued < P.cfg->queue_max && scale_in_background(ctr, c) == 0)
+			ctr = NULL;
 		if (ctr == NULL) {
 			if (P.queued >= P.cfg->queue_max) {
 				call_fail(c, "too_many_requests",
@@ -764,6 +888,10 @@ void pool_invoke(struct call *c)
 		if (c->wait == CALL_DONE)
 			break;
 		c->attempts++;
+	}
+	if (c->claim != NULL) { /* served elsewhere: its start goes to the queue */
+		c->claim->claimant = NULL;
+		c->claim = NULL;
 	}
 	P.inflight--;
 	pthread_cond_broadcast(&P.quiet_cv);

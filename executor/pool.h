@@ -43,6 +43,12 @@ struct ctr {
 	char *task_dir;    /* generic: host dir bind-mounted at /var/task:ro, NULL otherwise */
 	int inited;        /* code loaded */
 	double created_ms, last_used_ms;
+	/* Started in the background for a busy pool (scale_main): how long the
+	 * start took (counted in the pool's start estimate with the code load
+	 * of the call that takes it), and the call that asked for it while that
+	 * call waits in the queue (it goes first; pool lock). */
+	double bg_start_ms;
+	struct call *claimant;
 	long calls;
 	double busy_since_ms; /* mono: when its current batch was sent (BUSY) */
 	long long cpu_ns;     /* cgroup figure at the last sample */

@@ -436,6 +436,162 @@ static void test_scale_estimate(void **state)
 	call_free(b);
 }
 
+/* A container of fp being started in the background at call's request. */
+static struct ctr *claimed_start(struct fnpool *fp, struct call *call)
+{
+	struct ctr *c = ctr_new(fp, RT_PYTHON, ISO_DOCKER, 128);
+
+	c->claimant = call;
+	call->claim = c;
+	return c;
+}
+
+/* Background scale-up (scale_done): the new container goes to the call
+ * that asked for it while that call waits, with the start added to its
+ * deadline; else to the first queued call, with nothing added; else it
+ * idles without code and the next call loads it (cold, scale_up).  A
+ * failed or drained start leaves the queue as it was. */
+static void test_scale_background(void **state)
+{
+	struct call *a = mkcall(1, 1, 128), *b = mkcall(1, 1, 128), *d = mkcall(1, 1, 128);
+	struct fnpool *fp = fp_get(a);
+	struct ctr *w = warm(fp, 1), *c;
+	struct err *e = NULL;
+	long long dl;
+
+	(void)state;
+	cfg.batch_max = 1;
+	assert_int_equal(pool_ctr_set_state(w, CTR_BUSY), 0);
+	/* the claimant, queued behind b, gets it */
+	c = claimed_start(fp, a);
+	a->wait = b->wait = CALL_WAITING;
+	q_push(fp, b, 0);
+	q_push(fp, a, 0);
+	a->arrive_ms = mono_ms_f() - 500;
+	c->created_ms = mono_ms_f() - 400;
+	dl = a->deadline_ms = mono_ms() + 100;
+	scale_done(c, NULL, 400.0);
+	assert_int_equal(a->wait, CALL_LEAD);
+	assert_ptr_equal(a->ctr, c);
+	assert_int_equal(c->state, CTR_LOADING);
+	assert_true(a->cold);
+	assert_string_equal(a->cold_reason, "scale_up");
+	assert_null(a->claim);
+	assert_null(c->claimant);
+	assert_true(a->deadline_ms >= dl + 399 && a->deadline_ms <= dl + 450);
+	assert_int_equal(b->wait, CALL_WAITING);
+	assert_int_equal(fp->nqueued, 1);
+	pool_note_start(c, 50.0); /* the code load plus the start */
+	assert_true(fp->cold_ms > 449 && fp->cold_ms < 451);
+	/* the claimant was served elsewhere: the first queued call, b */
+	c = claimed_start(fp, d);
+	dl = b->deadline_ms = mono_ms() + 1000;
+	scale_done(c, NULL, 300.0);
+	assert_int_equal(b->wait, CALL_LEAD);
+	assert_ptr_equal(b->ctr, c);
+	assert_int_equal(b->deadline_ms, dl);
+	assert_null(d->claim);
+	assert_int_equal(fp->nqueued, 0);
+	/* nobody waits: it idles without code; a warm idle one goes first
+	 * even if used before it came up, then the next call loads it */
+	c = ctr_new(fp, RT_PYTHON, ISO_DOCKER, 128);
+	scale_done(c, NULL, 300.0);
+	assert_int_equal(c->state, CTR_IDLE);
+	assert_int_equal(pool_ctr_set_state(w, CTR_IDLE), 0);
+	w->last_used_ms = c->last_used_ms - 1;
+	assert_ptr_equal(acquire(fp, d), w);
+	assert_false(d->cold);
+	assert_ptr_equal(acquire(fp, d), c);
+	assert_int_equal(c->state, CTR_LOADING);
+	assert_true(d->cold);
+	assert_string_equal(d->cold_reason, "scale_up");
+	/* failed: the claimant's claim is gone; the queue's first call retries
+	 * (wake_starved: it may start one itself, or time out) */
+	c = claimed_start(fp, d);
+	d->wait = CALL_WAITING;
+	q_push(fp, d, 0);
+	err_set(&e, ERR_TIMEOUT, "no pong");
+	scale_done(c, e, 300.0);
+	err_free(&e);
+	assert_int_equal(c->state, CTR_DEAD);
+	assert_null(d->claim);
+	assert_int_equal(d->wait, CALL_RETRY);
+	assert_int_equal(fp->nqueued, 0);
+	/* drained while starting: removed, nobody is handed it */
+	d->wait = CALL_WAITING;
+	d->ctr = NULL;
+	q_push(fp, d, 0);
+	c = ctr_new(fp, RT_PYTHON, ISO_DOCKER, 128);
+	assert_int_equal(pool_ctr_set_state(c, CTR_DRAINING), 0);
+	scale_done(c, NULL, 300.0);
+	assert_int_equal(c->state, CTR_DEAD);
+	assert_int_not_equal(d->wait, CALL_LEAD);
+	assert_null(d->ctr);
+	q_remove(fp, d);
+	call_free(a);
+	call_free(b);
+	call_free(d);
+}
+
+struct later {
+	struct ctr *c;
+	int fail;
+};
+
+static void *finish_later(void *arg)
+{
+	struct later *l = arg;
+	struct err *e = NULL;
+
+	usleep(100 * 1000);
+	if (l->fail)
+		err_set(&e, ERR_TIMEOUT, "no pong");
+	pool_lock();
+	scale_done(l->c, e, 100.0);
+	pool_unlock();
+	err_free(&e);
+	return NULL;
+}
+
+/* A claimant waits for its start past its deadline and gets the
+ * container; when the start fails it is woken to retry (pool_invoke then
+ * finds its deadline passed). */
+static void test_claim_outlives_deadline(void **state)
+{
+	struct call *a = mkcall(1, 1, 128);
+	struct fnpool *fp = fp_get(a);
+	struct ctr *w = warm(fp, 1);
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(pool_ctr_set_state(w, CTR_BUSY), 0);
+	for (int fail = 0; fail <= 1; fail++) {
+		struct later l = {.c = claimed_start(fp, a), .fail = fail};
+		double t0 = mono_ms_f();
+
+		a->wait = CALL_WAITING;
+		a->arrive_ms = t0;
+		a->deadline_ms = (long long)t0 + 20;
+		pool_lock();
+		q_push(fp, a, 0);
+		assert_int_equal(pthread_create(&t, NULL, finish_later, &l), 0);
+		wait_turn(fp, a);
+		pool_unlock();
+		pthread_join(t, NULL);
+		assert_true(mono_ms_f() - t0 >= 95);
+		assert_int_equal(a->wait, fail ? CALL_RETRY : CALL_LEAD);
+		assert_null(a->claim);
+		assert_false(a->queued);
+		if (!fail) {
+			assert_ptr_equal(a->ctr, l.c);
+			assert_true(a->deadline_ms >= (long long)t0 + 110);
+			assert_int_equal(pool_ctr_set_state(l.c, CTR_DEAD), 0);
+		}
+	}
+	assert_int_equal(P.queued, 0);
+	call_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +605,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_queue_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_starting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scale_estimate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scale_background, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_claim_outlives_deadline, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
