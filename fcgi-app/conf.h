@@ -41,8 +41,10 @@ struct config {
 	char *key_cache_file; /* the shared generation counter; default $var_dir/run/api-keys.gen */
 	int fn_cache_ms;      /* max age of a cached function row; 0 = no cache (fncache.h) */
 	char *fn_cache_file;  /* its generation counter; default $var_dir/run/functions.gen */
-	int event_max_attempts;   /* runs of an Event invocation that fails, in all */
-	int event_retry_delay_ms; /* before the 2nd run; doubled before each further one */
+	int event_max_attempts;       /* runs of an Event invocation that fails, in all */
+	int event_retry_delay_ms;     /* before the 2nd run; doubled before each further one */
+	int records_retention_days;   /* invocation records older than this go; 0 = kept forever */
+	int records_prune_interval_s; /* how often the record writer looks for them */
 };
 
 /* Fills c with defaults, then reads path (or $LAMBDA_CONF when path is NULL).

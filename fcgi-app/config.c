@@ -50,6 +50,9 @@ const struct conf_entry config_table[] = {
     {"api.key_cache_file", CONF_STR, OFF(key_cache_file), NULL, 0, 0},
     {"api.fn_cache_ms", CONF_INT, OFF(fn_cache_ms), "1000", 0, 60000},
     {"api.fn_cache_file", CONF_STR, OFF(fn_cache_file), NULL, 0, 0},
+    /* AWS keeps CloudWatch logs forever unless told otherwise: so do we */
+    {"api.records_retention_days", CONF_INT, OFF(records_retention_days), "0", 0, 36500},
+    {"api.records_prune_interval_s", CONF_INT, OFF(records_prune_interval_s), "60", 1, 86400},
 };
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
 

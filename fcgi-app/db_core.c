@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "cleanup.h"
@@ -758,6 +759,65 @@ cJSON *db_inv_get(struct db *db, const char *request_id, struct err **e)
 		return NULL;
 	}
 	return o;
+}
+
+/* ---- retention */
+
+#define PRUNE_CHUNK "1000"
+/* The oldest first, by ix_invocations_started.  The derived table has a
+ * LIMIT, so MariaDB materialises it and may delete from the table it
+ * selected from (error 1093 otherwise). */
+#define PRUNE_OLDEST                                                                               \
+	"(SELECT id, request_id FROM invocations WHERE started_at < ? ORDER BY started_at "        \
+	"LIMIT " PRUNE_CHUNK ") o"
+static const char SQL_PRUNE_COUNT[] = "SELECT COUNT(*) FROM " PRUNE_OLDEST;
+static const char SQL_PRUNE[] =
+    "DELETE i, l FROM invocations i JOIN " PRUNE_OLDEST " ON o.id = i.id "
+    "LEFT JOIN invocation_logs l ON l.request_id = o.request_id";
+static const char SQL_PRUNE_LOCK[] = "SELECT GET_LOCK('lambda.records_prune', 0)";
+static const char SQL_PRUNE_UNLOCK[] = "SELECT RELEASE_LOCK('lambda.records_prune')";
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+int db_inv_prune(struct db *db, int days, long budget_ms, long long *removed, struct err **e)
+{
+	time_t t = time(NULL) - (time_t)days * 86400;
+	char before[32];
+	struct tm tm;
+	struct db_param p;
+	double until = now_ms() + (double)budget_ms;
+	long long got = 0, n = 1;
+	int rc = 0;
+
+	*removed = 0;
+	gmtime_r(&t, &tm); /* started_at is UTC (invoke.c) */
+	strftime(before, sizeof(before), "%Y-%m-%d %H:%M:%S", &tm);
+	p = DBP_STR(before);
+	if (db_query(db, SQL_PRUNE_LOCK, NULL, 0, one_i64, &got, e) < 0)
+		return -1;
+	if (got != 1)
+		return 1; /* another process prunes now */
+	/* An invocation and its logs go in one statement: no orphan logs.
+	 * The count before it is for the caller's log line (a record the
+	 * journal replays meanwhile may make it one off). */
+	while (n > 0 && now_ms() < until) {
+		if (db_query(db, SQL_PRUNE_COUNT, &p, 1, one_i64, &n, e) < 0 ||
+		    (n > 0 && db_exec(db, SQL_PRUNE, &p, 1, NULL, NULL, e) < 0)) {
+			rc = -1;
+			break;
+		}
+		*removed += n;
+	}
+	/* a lost connection released the lock with it */
+	if (db_query(db, SQL_PRUNE_UNLOCK, NULL, 0, NULL, NULL, rc < 0 ? NULL : e) < 0)
+		rc = -1;
+	return rc;
 }
 
 /* ============================================================ metrics */

@@ -65,6 +65,12 @@ int db_inv_list(struct db *db, const struct inv_filter *f, cJSON *arr, long long
                 struct err **e);
 /* One invocation with its logs.  ERR_NOT_FOUND when none. */
 cJSON *db_inv_get(struct db *db, const char *request_id, struct err **e);
+/* Removes the invocations that started more than `days` days ago and
+ * their logs, oldest first, in chunks, until none is left or budget_ms has
+ * passed; *removed counts the invocations.  Only one process prunes at a
+ * time (a MariaDB named lock): returns 1 without doing anything when
+ * another holds it, else 0. */
+int db_inv_prune(struct db *db, int days, long budget_ms, long long *removed, struct err **e);
 
 /* ---- the seed's metrics */
 /* Raw rows (function_id, timestamp, execution_time, was_error,

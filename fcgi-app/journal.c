@@ -417,11 +417,32 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Retention (api.records_retention_days): a pass every
+ * api.records_prune_interval_s deletes for at most PRUNE_BUDGET_MS, so that
+ * the records waiting in the journal do not wait long behind it; a backlog
+ * goes over several passes. */
+#define PRUNE_BUDGET_MS 2000
+
+static void prune_pass(const struct journal *j, struct db *db)
+{
+	struct err *e = NULL;
+	long long n = 0;
+
+	if (db_inv_prune(db, j->cfg->records_retention_days, PRUNE_BUDGET_MS, &n, &e) < 0) {
+		log_warnx("removing invocation records older than %d days: %s",
+		          j->cfg->records_retention_days, err_msg(e));
+		err_free(&e);
+	} else if (n > 0) {
+		log_info("removed %lld invocation records older than %d days", n,
+		         j->cfg->records_retention_days);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct journal *j = arg;
 	struct db *db;
-	long long next_replay = 0, last_warn = 0;
+	long long next_replay = 0, last_warn = 0, next_prune = 0;
 	struct timespec tick = {0, (long)j->cfg->journal_flush_ms * 1000000L};
 
 	db_thread_init();
@@ -433,6 +454,10 @@ static void *writer_main(void *arg)
 		if (journal_flush(j, db, &e) == 0 && now >= next_replay) {
 			if (journal_replay_orphans(j->dir, j, db, &e) == 0)
 				next_replay = now + REPLAY_INTERVAL_MS;
+		}
+		if (e == NULL && j->cfg->records_retention_days > 0 && now >= next_prune) {
+			prune_pass(j, db);
+			next_prune = now + 1000LL * j->cfg->records_prune_interval_s;
 		}
 		if (e != NULL) {
 			if (now - last_warn > 5000) {

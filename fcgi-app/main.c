@@ -342,14 +342,61 @@ static int create_key(const char *name)
 	return 0;
 }
 
+/* --prune-records: what the record writer does every
+ * api.records_prune_interval_s, to the end and once (a cron job, a first
+ * cleanup of a big table, the tests). */
+static int prune_records(const char *days_arg)
+{
+	struct err *e = NULL;
+	struct db *db;
+	long long n = 0;
+	long days = app->cfg.records_retention_days;
+	char *end = NULL;
+	int rc;
+
+	if (days_arg != NULL) {
+		errno = 0;
+		days = strtol(days_arg, &end, 10);
+		if (errno != 0 || end == days_arg || *end != '\0' || days < 1 || days > 36500) {
+			fprintf(stderr,
+			        "lambda-api: --prune-records: DAYS must be 1-36500, got '%s'\n",
+			        days_arg);
+			return 2;
+		}
+	} else if (days == 0) {
+		fprintf(stderr, "lambda-api: api.records_retention_days is 0 (records are kept "
+		                "forever): give --prune-records=DAYS\n");
+		return 2;
+	}
+	db_thread_init();
+	db = db_new(&app->cfg);
+	rc = db_inv_prune(db, (int)days, 24L * 3600 * 1000, &n, &e);
+	db_free(db);
+	db_thread_end();
+	if (rc < 0) {
+		fprintf(stderr, "lambda-api: %s\n", err_msg(e));
+		err_free(&e);
+		return 1;
+	}
+	if (rc == 1) {
+		fprintf(stderr, "lambda-api: another process is removing old records now\n");
+		return 1;
+	}
+	printf("removed %lld invocation records older than %ld days\n", n, days);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: lambda-api [-c CONF] [-t | --create-key NAME]\n"
+	fprintf(f, "usage: lambda-api [-c CONF] [-t | --create-key NAME | --prune-records[=DAYS]]\n"
 	           "  -c, --config CONF     configuration file (default: $LAMBDA_CONF)\n"
 	           "  -t, --check           validate the configuration and exit\n"
 	           "      --create-key NAME print a new API key (keep it: it is shown once)\n"
+	           "      --prune-records[=DAYS]\n"
+	           "                        remove the invocation records (and their logs) older\n"
+	           "                        than DAYS (default: api.records_retention_days)\n"
 	           "  -h, --help            this text\n"
-	           "Without -t or --create-key it serves FastCGI on fd 0 (spawned by lighttpd).\n");
+	           "Without an action it serves FastCGI on fd 0 (spawned by lighttpd).\n");
 }
 
 int main(int argc, char **argv)
@@ -358,12 +405,13 @@ int main(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"check", no_argument, NULL, 't'},
 	    {"create-key", required_argument, NULL, 'k'},
+	    {"prune-records", optional_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *conf = NULL, *key_name = NULL;
+	const char *conf = NULL, *key_name = NULL, *prune_days = NULL;
 	struct err *e = NULL;
-	int check = 0, c, rc, arenas;
+	int check = 0, prune = 0, c, rc, arenas;
 
 	/* first: it may execute the program again (docs/design.md, "Heap
 	 * trim"): 16 threads' malloc caches, and as many arenas, made a
@@ -382,6 +430,10 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			key_name = optarg;
+			break;
+		case 'p':
+			prune = 1;
+			prune_days = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -411,7 +463,9 @@ int main(int argc, char **argv)
 	if (arenas == 1)
 		log_debug("malloc arenas not capped: a sanitizer's allocator replaces glibc's");
 	db_library_init();
-	rc = key_name != NULL ? create_key(key_name) : serve_forever();
+	rc = key_name != NULL ? create_key(key_name)
+	     : prune          ? prune_records(prune_days)
+	                      : serve_forever();
 	config_free(&app->cfg);
 	return rc;
 }

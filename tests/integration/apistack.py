@@ -28,9 +28,9 @@ def sql(statement, db=None):
                           text=True).stdout
 
 
-def _set_executor_socket(path):
-    """Adds (or removes, path None) our executor_socket override in
-    lambda.local.conf; returns whether the file changed."""
+def set_local_conf(key, value):
+    """Adds (or removes, value None) our override of key in lambda.local.conf;
+    returns whether the file changed (it takes effect when lighttpd starts)."""
     try:
         with open(LOCAL_CONF) as f:
             lines = f.read().splitlines()
@@ -38,20 +38,24 @@ def _set_executor_socket(path):
         lines = []
     keep, skip = [], False
     for ln in lines:
-        if ln == _MARK + "executor_socket":
+        if ln == _MARK + key:
             skip = True  # our marker, and the line after it
             continue
         if skip:
             skip = False
             continue
         keep.append(ln)
-    if path:
-        keep += [_MARK + "executor_socket", f"executor_socket = {path}"]
+    if value is not None:
+        keep += [_MARK + key, f"{key} = {value}"]
     if keep == lines:
         return False
     with open(LOCAL_CONF, "w") as f:
         f.write("\n".join(keep) + ("\n" if keep else ""))
     return True
+
+
+def _set_executor_socket(path):
+    return set_local_conf("executor_socket", path or None)
 
 
 def up(executor_socket=None):
