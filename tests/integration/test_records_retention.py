@@ -35,15 +35,17 @@ def put(age_s, n=1, logs=1):
     """n invocations of NAME started age_s seconds ago, the first `logs` of them with logs;
     returns their request ids."""
     ids = [str(uuid.uuid4()) for _ in range(n)]
+    # the logs first: a pass of the record writer between the two inserts would otherwise
+    # remove the invocations before their logs exist (it deletes from invocations down)
+    if logs:
+        sql("INSERT INTO invocation_logs (request_id, logs) VALUES " +
+            ", ".join(f"('{r}', 'log of {r}')" for r in ids[:logs]))
     for i in range(0, n, 500):
         part = ids[i:i + 500]
         sql("INSERT INTO invocations (request_id, function_id, function_name, function_version,"
             " isolation, started_at, status) VALUES " +
             ", ".join(f"('{r}', 999999, '{NAME}', 1, 'docker', "
                       f"UTC_TIMESTAMP(3) - INTERVAL {age_s} SECOND, 'success')" for r in part))
-    if logs:
-        sql("INSERT INTO invocation_logs (request_id, logs) VALUES " +
-            ", ".join(f"('{r}', 'log of {r}')" for r in ids[:logs]))
     return ids
 
 
