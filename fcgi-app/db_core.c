@@ -607,16 +607,16 @@ static int has_logs(const cJSON *o)
 	return logs_len(o) > 0 || jint(o, "logs_truncated", 0).i != 0;
 }
 
+/* The logs go in before their invocations: a reader who finds an
+ * invocation finds its logs, and a retention pass (db_inv_prune, which
+ * deletes from the invocations down) between the two cannot leave a logs
+ * row behind.  A logs row whose invocation did not go in yet is invisible
+ * (read through its invocation) and its retry is INSERT IGNORE. */
 int db_inv_insert(struct db *db, cJSON *const *recs, int n, struct err **e)
 {
 	_cleanup_free_ cJSON **logged = NULL;
 	int nl = 0;
 
-	for (int i = 0; i < n; i += INV_CHUNK_ROWS) {
-		int k = n - i < INV_CHUNK_ROWS ? n - i : INV_CHUNK_ROWS;
-		if (insert_inv_chunk(db, recs + i, k, e) < 0)
-			return -1;
-	}
 	for (int i = 0; i < n; i++) {
 		if (!has_logs(recs[i]))
 			continue;
@@ -633,6 +633,11 @@ int db_inv_insert(struct db *db, cJSON *const *recs, int n, struct err **e)
 		if (insert_logs_chunk(db, logged + i, k, e) < 0)
 			return -1;
 		i += k;
+	}
+	for (int i = 0; i < n; i += INV_CHUNK_ROWS) {
+		int k = n - i < INV_CHUNK_ROWS ? n - i : INV_CHUNK_ROWS;
+		if (insert_inv_chunk(db, recs + i, k, e) < 0)
+			return -1;
 	}
 	return 0;
 }
