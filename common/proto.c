@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "proto.h"
 #include "xalloc.h"
 
@@ -103,14 +104,6 @@ int proto_write(int fd, uint8_t type, uint64_t request_id, const char *payload, 
 	return write_all(fd, payload, len, e);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads exactly n bytes before the deadline (deadline < 0: none).
  *
  * Waits in poll(), never in a blocking read: a thread asleep in read() on a
@@ -130,7 +123,7 @@ static int read_all(int fd, void *p, size_t n, long long deadline, int first, st
 		ssize_t r;
 
 		if (!ready) {
-			long long left = deadline < 0 ? -1 : deadline - now_ms();
+			long long left = deadline < 0 ? -1 : deadline - mono_ms();
 			struct pollfd pfd = {.fd = fd, .events = POLLIN};
 			int pr;
 
@@ -167,7 +160,7 @@ int proto_read(int fd, struct proto_hdr *h, char **payload, int timeout_ms, stru
 	uint8_t raw[PROTO_HDR_SIZE] = {0}; /* scan-build cannot see that err_set() returns -1 */
 	struct proto_hdr t;
 	_cleanup_free_ char *p = NULL;
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
 
 	if (read_all(fd, raw, sizeof(raw), deadline, 1, e) < 0)
 		return -1;

@@ -8,6 +8,7 @@
 
 #include "batch.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "config.h"
 #include "docker.h"
 #include "log.h"

@@ -14,7 +14,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include <cJSON.h>
 
@@ -102,10 +101,5 @@ void chan_frame_free(struct chan_frame *f);
 /* Reads without blocking whatever is pending (frames are queued). Returns
  * -1 on EOF. */
 int chan_pump(struct chan *c, struct err **e);
-
-long long mono_ms(void);
-double mono_ms_f(void);
-/* A mono_ms() time as the deadline of a timed wait on a cond_init_mono() condition. */
-struct timespec mono_ts(long long ms);
 
 #endif

@@ -13,6 +13,7 @@
 #include "batch.h"
 #include "cgfile.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "config.h"
 #include "docker.h"
 #include "log.h"

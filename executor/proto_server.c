@@ -14,6 +14,7 @@
 #include "call.h"
 #include "chan.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "config.h"
 #include "docker.h"
 #include "log.h"

@@ -20,6 +20,7 @@
 #include "app.h"
 #include "auth.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "db_core.h"
 #include "db_metrics.h"
 #include "exec_client.h"
@@ -264,15 +265,15 @@ static int host_cpu(double *pct, struct err **e)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static struct metrics_cpu_sample last;
-	static struct timespec last_at;
+	static long long last_at;
 	struct metrics_cpu_sample now;
-	struct timespec t;
+	long long t;
 	double age;
 	int rc = -1;
 
 	pthread_mutex_lock(&lock);
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	age = (double)(t.tv_sec - last_at.tv_sec) + (double)(t.tv_nsec - last_at.tv_nsec) / 1e9;
+	t = mono_ms();
+	age = (double)(t - last_at) / 1000.0;
 	if (last.total == 0 || age > 60) {
 		const struct timespec pause = {0, 100 * 1000 * 1000};
 		if (cpu_sample(&last, e) < 0)

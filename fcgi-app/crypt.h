@@ -1,5 +1,6 @@
 /* Small wrappers around OpenSSL's libcrypto: hashes, HMAC, randomness and
- * the encodings the API needs.  Thread-safe (no shared state). */
+ * the encodings the API needs.  Thread-safe (the one shared state: the
+ * SHA-256 implementation, fetched once). */
 #ifndef LAMBDA_API_CRYPT_H
 #define LAMBDA_API_CRYPT_H
 

@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "db_core.h"
 #include "db_metrics.h"
 #include "fncache.h"
@@ -782,21 +783,13 @@ static const char SQL_PRUNE[] =
 static const char SQL_PRUNE_LOCK[] = "SELECT GET_LOCK('lambda.records_prune', 0)";
 static const char SQL_PRUNE_UNLOCK[] = "SELECT RELEASE_LOCK('lambda.records_prune')";
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 int db_inv_prune(struct db *db, int days, long budget_ms, long long *removed, struct err **e)
 {
 	time_t t = time(NULL) - (time_t)days * 86400;
 	char before[32];
 	struct tm tm;
 	struct db_param p;
-	double until = now_ms() + (double)budget_ms;
+	double until = mono_ms_f() + (double)budget_ms;
 	long long got = 0, n = 1;
 	int rc = 0;
 
@@ -811,7 +804,7 @@ int db_inv_prune(struct db *db, int days, long budget_ms, long long *removed, st
 	/* An invocation and its logs go in one statement: no orphan logs.
 	 * The count before it is for the caller's log line (a record the
 	 * journal replays meanwhile may make it one off). */
-	while (n > 0 && now_ms() < until) {
+	while (n > 0 && mono_ms_f() < until) {
 		if (db_query(db, SQL_PRUNE_COUNT, &p, 1, one_i64, &n, e) < 0 ||
 		    (n > 0 && db_exec(db, SQL_PRUNE, &p, 1, NULL, NULL, e) < 0)) {
 			rc = -1;

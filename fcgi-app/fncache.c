@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "fncache.h"
 #include "gentable.h"
 #include "xalloc.h"
@@ -80,12 +81,12 @@ void fncache_free(struct fncache *fc)
 
 int fncache_get(struct fncache *fc, const char *ref, struct function *out, uint64_t *gen)
 {
-	return gentable_get(fc->t, ref, gentable_now_ms(), out, gen);
+	return gentable_get(fc->t, ref, mono_ms(), out, gen);
 }
 
 void fncache_put(struct fncache *fc, const char *ref, const struct function *f, uint64_t gen)
 {
-	gentable_put(fc->t, ref, f, gen, gentable_now_ms());
+	gentable_put(fc->t, ref, f, gen, mono_ms());
 }
 
 void fncache_invalidate(struct fncache *fc)

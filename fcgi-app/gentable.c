@@ -152,14 +152,6 @@ void gentable_free(struct gentable *t)
 	free(t);
 }
 
-long long gentable_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* With t->mu held: empties the table when the shared generation moved. */
 static uint64_t sync_gen(struct gentable *t)
 {

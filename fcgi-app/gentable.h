@@ -53,10 +53,7 @@ struct gentable *gentable_open(const char *path, size_t slots, int max_age_ms,
 /* Drops every entry (ops->drop), unmaps the counter, frees t. */
 void gentable_free(struct gentable *t);
 
-/* CLOCK_MONOTONIC in milliseconds: the clock of the now_ms arguments. */
-long long gentable_now_ms(void);
-
-/* Looks key up at time now_ms.  Always writes *gen: the generation the
+/* Looks key up at time now_ms (mono_ms(), clock.h).  Always writes *gen: the generation the
  * answer is valid for, to give to gentable_put() after a miss.  Returns 1
  * on a hit and copies the value into *out (ops->copy), 0 on a miss (*out
  * untouched).  An expired entry is dropped and misses. */

@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "code_store.h"
 #include "crypt.h"
 #include "db_core.h"
@@ -61,14 +62,6 @@ static void now_utc(char out[32])
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
 	snprintf(out + n, 32 - n, ".%03ld", ts.tv_nsec / 1000000);
-}
-
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
 static void copy_item(cJSON *to, const cJSON *from, const char *k)
@@ -259,7 +252,7 @@ int invoke_run(struct worker *w, const struct invoke_req *req, struct invoke_out
 	if (req->args != NULL)
 		cJSON_AddItemToObject(msg, "args", cJSON_Duplicate(req->args, 1));
 	now_utc(started);
-	t0 = mono_ms();
+	t0 = mono_ms_f();
 	if (exec_client_call(w->ec, PROTO_INVOKE, msg,
 	                     (int)req->fn->timeout_ms + app->cfg.exec_margin_ms, &type, &reply,
 	                     &sent, &e1) < 0) {
@@ -270,7 +263,7 @@ int invoke_run(struct worker *w, const struct invoke_req *req, struct invoke_out
 			cJSON_AddStringToObject(r, "status", "internal");
 			cJSON_AddStringToObject(er, "errorType", "Executor.Unavailable");
 			cJSON_AddStringToObject(er, "errorMessage", err_msg(e1));
-			if (record(req, rid, iso, started, mono_ms() - t0, r, e) < 0) {
+			if (record(req, rid, iso, started, mono_ms_f() - t0, r, e) < 0) {
 				err_free(&e1);
 				return -1;
 			}
@@ -294,7 +287,7 @@ int invoke_run(struct worker *w, const struct invoke_req *req, struct invoke_out
 		cJSON_AddStringToObject(er, "errorMessage", "unexpected reply from the executor");
 	}
 	normalise_status(reply);
-	out->total_ms = mono_ms() - t0;
+	out->total_ms = mono_ms_f() - t0;
 	if (record(req, rid, iso, started, out->total_ms, reply, e) < 0) {
 		cJSON_Delete(reply);
 		return -1;

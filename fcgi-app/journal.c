@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "conf.h"
 #include "db.h"
 #include "db_core.h"
@@ -408,14 +409,6 @@ int journal_replay_orphans(const char *dir, const struct journal *self, struct d
 }
 
 /* ------------------------------------------------------------- writer */
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Retention (api.records_retention_days): a pass every
  * api.records_prune_interval_s deletes for at most PRUNE_BUDGET_MS, so that

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "crypt.h"
 #include "gentable.h"
 #include "keycache.h"
@@ -57,12 +58,12 @@ void keycache_free(struct keycache *kc)
 
 int keycache_get(struct keycache *kc, const char *hash, long long *key_id, uint64_t *gen)
 {
-	return gentable_get(kc->t, hash, gentable_now_ms(), key_id, gen);
+	return gentable_get(kc->t, hash, mono_ms(), key_id, gen);
 }
 
 void keycache_put(struct keycache *kc, const char *hash, long long key_id, uint64_t gen)
 {
-	gentable_put(kc->t, hash, &key_id, gen, gentable_now_ms());
+	gentable_put(kc->t, hash, &key_id, gen, mono_ms());
 }
 
 void keycache_invalidate(struct keycache *kc)

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "reqtime.h"
 #include "xalloc.h"
 
@@ -30,12 +31,9 @@ int reqtime_init(int nthreads)
 
 uint64_t reqtime_now(void)
 {
-	struct timespec ts;
-
 	if (hists == NULL)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return (uint64_t)mono_us();
 }
 
 /* floor(4 * log2(us + 1)), from the top bit and the two bits below it. */

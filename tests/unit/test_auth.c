@@ -53,6 +53,23 @@ static void test_secret_is_hmac(void **state)
 	assert_string_equal(secret, "awDKUFT28wDxuSNQYNqkeQ-J5AiRPLFjJE4n9Rbs");
 }
 
+/* FIPS 180-2's vectors, through the implementation crypt.c fetches once
+ * and then shares between threads and calls. */
+static void test_sha256_vectors(void **state)
+{
+	char hex[65];
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		crypt_sha256_hex("abc", 3, hex);
+		assert_string_equal(
+		    hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+		crypt_sha256_hex("", 0, hex);
+		assert_string_equal(
+		    hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	}
+}
+
 static void test_parse_rejects(void **state)
 {
 	char akid[AUTH_AKID_LEN + 1] = "untouched";
@@ -229,11 +246,11 @@ static void test_uuid7_unique(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_new_key_shape),   cmocka_unit_test(test_secret_is_hmac),
-	    cmocka_unit_test(test_parse_rejects),   cmocka_unit_test(test_hash_equal),
-	    cmocka_unit_test(test_master_key_file), cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_base64),          cmocka_unit_test(test_uuid7),
-	    cmocka_unit_test(test_uuid7_unique),
+	    cmocka_unit_test(test_new_key_shape),  cmocka_unit_test(test_secret_is_hmac),
+	    cmocka_unit_test(test_sha256_vectors), cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_hash_equal),     cmocka_unit_test(test_master_key_file),
+	    cmocka_unit_test(test_names),          cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_uuid7),          cmocka_unit_test(test_uuid7_unique),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "chan.h"
+#include "clock.h"
 
 struct sink {
 	char out[4096], errs[4096];
