@@ -26,8 +26,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from platform_bench import WRK_LUA  # noqa: E402
+from proccpu import cpu_seconds  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def read_pid(path):
@@ -62,9 +62,7 @@ def sample(pids):
     cpu = 0.0
     ctx = 0
     for pid in pids:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        cpu += (int(fields[11]) + int(fields[12])) / TICK  # utime stime of the whole process
+        cpu += cpu_seconds([pid])  # utime stime of the whole process
         for task in os.listdir("/proc/%d/task" % pid):
             try:
                 with open("/proc/%d/task/%s/status" % (pid, task)) as f:

@@ -30,6 +30,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from proccpu import cpu_seconds  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VAR = os.path.abspath(os.environ.get("LAMBDA_VAR") or os.path.join(REPO, "var"))
 PORT = int(os.environ.get("LAMBDA_PORT") or "8080")
@@ -64,20 +67,6 @@ def stack_pids():
         except OSError:
             pass
     return pids
-
-
-def cpu_ms(pids):
-    """utime + stime of the processes, in ms: a figure that, unlike wall
-    time, does not grow when other jobs load the machine."""
-    total = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def key():
@@ -192,11 +181,11 @@ def main():
     for name, path in paths:
         call(conn, path, k)  # warm the statement cache and the buffer pool
         ts = []
-        c0 = cpu_ms(pids)
+        c0 = cpu_seconds(pids) * 1000
         for _ in range(a.runs):
             dt, body = call(conn, path, k)
             ts.append(dt)
-        cpu = (cpu_ms(pids) - c0) / a.runs
+        cpu = (cpu_seconds(pids) * 1000 - c0) / a.runs
         ts.sort()
         p50 = statistics.median(ts)
         p95 = ts[int(0.95 * (len(ts) - 1))]

@@ -31,6 +31,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 import bootstrap_bench as bb  # noqa: E402
 import executor_client as ec  # noqa: E402
+from proccpu import TICK, all_cpu  # noqa: E402
 
 RUNTIME = {"python": "python", "node": "javascript"}
 ISOLATION = {"runc": "docker", "runsc": "gvisor"}
@@ -425,27 +426,9 @@ CPU_GROUPS = [("lighttpd", ("lighttpd",)), ("lambda-api", ("lambda-api",)),
               ("wrk", ("wrk",))]
 
 
-def _cpu_ticks():
-    """{pid: (comm, utime + stime ticks)} of every process now."""
-    out = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                st = f.read()
-        except OSError:
-            continue
-        comm = st[st.index("(") + 1:st.rindex(")")]
-        fields = st[st.rindex(")") + 2:].split()
-        out[int(pid)] = (comm, int(fields[11]) + int(fields[12]))
-    return out
-
-
 def _cpu_per_call(before, after, calls):
-    """us of CPU per call by CPU_GROUPS (and "other") between two _cpu_ticks() snapshots;
+    """us of CPU per call by CPU_GROUPS (and "other") between two all_cpu() snapshots;
     processes that ended in between are not counted (wrk is, through RUSAGE_CHILDREN)."""
-    hz = os.sysconf("SC_CLK_TCK")
     used = {}
     for pid, (comm, ticks) in after.items():
         b = before.get(pid)
@@ -456,19 +439,19 @@ def _cpu_per_call(before, after, calls):
     for label, comms in CPU_GROUPS:
         out[label] = sum(used.pop(c, 0) for c in comms)
     out["other"] = sum(used.values())
-    return {k: v * 1e6 / hz / calls for k, v in out.items()} if calls else {}
+    return {k: v * 1e6 / TICK / calls for k, v in out.items()} if calls else {}
 
 
 def _wrk(key, path, conns, seconds, method="POST"):
     lua = os.path.join(BENCH_VAR, "bench.lua")
     with open(lua, "w") as f:
         f.write(WRK_LUA % (method, "'{\"n\": 1}'" if method == "POST" else "nil", key))
-    cpu0, ru0 = _cpu_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu0, ru0 = all_cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns), "-d",
                           "%ds" % seconds, "--latency", "-s", lua,
                           "http://127.0.0.1:%d%s" % (PORT, path)],
                          capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
-    cpu1, ru1 = _cpu_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu1, ru1 = all_cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
     m = re.search(r"BENCH p50=([\d.]+) p99=([\d.]+) requests=(\d+) errors=(\d+) non2xx=(\d+) "
                   r"n429=(\d+) n5xx=(\d+)", out)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
