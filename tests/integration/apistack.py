@@ -65,7 +65,7 @@ def up(executor_socket=None):
     started as a whole by the harness."""
     os.makedirs(VAR, exist_ok=True)
     changed = _set_executor_socket(executor_socket)
-    exe = os.path.join(h.BUILD, "executor", "lambda-executor")
+    exe = h.EXECUTOR_BIN
     if h.KEY is None and executor_socket is None and os.access(exe, os.X_OK):
         h.ensure_stack()
     else:

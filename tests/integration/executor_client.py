@@ -43,8 +43,7 @@ TYPES = {"INVOKE": 1, "RESULT": 2, "POOLS": 3, "POOLS_REPLY": 4, "DRAIN": 5,
 NAMES = {v: k for k, v in TYPES.items()}
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # scripts/test.sh sets LAMBDA_TEST_BUILD (the ASan build in its second pass)
-BINARY = os.environ.get("LAMBDA_EXECUTOR_BIN",
-                        os.path.join(harness.BUILD, "executor", "lambda-executor"))
+BINARY = os.environ.get("LAMBDA_EXECUTOR_BIN", harness.EXECUTOR_BIN)
 DOCKER_SOCK = "/var/run/docker.sock"
 
 

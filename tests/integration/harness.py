@@ -38,6 +38,8 @@ PORT = int(os.environ.get("LAMBDA_TEST_PORT") or "18080")
 URL = os.environ.get("LAMBDA_TEST_URL") or f"http://127.0.0.1:{PORT}"
 BUILD = os.path.abspath(os.environ.get("LAMBDA_TEST_BUILD") or os.environ.get("LAMBDA_BUILD") or REPO)
 CONF = os.path.join(VAR, "lambda.conf")
+API_BIN = os.path.join(BUILD, "fcgi-app", "lambda-api")
+EXECUTOR_BIN = os.path.join(BUILD, "executor", "lambda-executor")
 KEY = os.environ.get("LAMBDA_TEST_KEY") or None
 
 _DEFAULT = object()

@@ -16,8 +16,7 @@ from apitest import Api, Tap  # noqa: E402
 
 t = Tap()
 apistack.up()
-BIN = os.path.join(h.BUILD, "fcgi-app", "lambda-api")
-CONF = os.path.join(apistack.VAR, "lambda.conf")
+BIN, CONF = h.API_BIN, h.CONF
 
 
 def run(*args, env=None):

@@ -22,7 +22,7 @@ import harness as h  # noqa: E402
 from apitest import Api, Tap, wait_until  # noqa: E402
 
 t = Tap()
-exe = os.path.join(h.BUILD, "executor", "lambda-executor")
+exe = h.EXECUTOR_BIN
 if not os.access(exe, os.X_OK):
     print(f"1..0 # SKIP executor not built ({exe})")
     sys.exit(77)

@@ -21,8 +21,7 @@ from apitest import Tap  # noqa: E402
 
 t = Tap()
 apistack.up()
-BIN = os.path.join(h.BUILD, "fcgi-app", "lambda-api")
-CONF = os.path.join(apistack.VAR, "lambda.conf")
+BIN, CONF = h.API_BIN, h.CONF
 NAME = h.unique_name("retention")
 EDGE = 60  # seconds either side of the limit
 
