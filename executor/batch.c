@@ -414,7 +414,7 @@ static int start_and_init(struct run *r)
 		struct call *it = r->items[i];
 		it->init_ms = mono_ms_f() - t0;
 		it->init_spent_ms += it->init_ms;
-		it->deadline_ms += (long long)it->init_ms;
+		it->deadline_ms += (long long)ceil(it->init_ms); /* never less than it took */
 	}
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -787,7 +788,7 @@ static void scale_done(struct ctr *c, const struct err *e, double start_ms)
 	if (next == cl) {
 		double waited =
 		    now - (cl->arrive_ms > c->created_ms ? cl->arrive_ms : c->created_ms);
-		cl->deadline_ms += (long long)waited;
+		cl->deadline_ms += (long long)ceil(waited);
 		cl->init_spent_ms += waited;
 	}
 	next->ctr = c;
