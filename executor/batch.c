@@ -419,11 +419,21 @@ static int start_and_init(struct run *r)
 	return 0;
 }
 
+/* An item's time left in whole ms, rounded down and never more than its
+ * limit: deadlines are rounded up (proto_server.c), and the function's
+ * context must not report more time than its timeout. */
+static double time_left(const struct call *it, double now)
+{
+	double left = floor((double)it->deadline_ms - now);
+
+	return left < (double)it->fn.timeout_ms ? left : (double)it->fn.timeout_ms;
+}
+
 static cJSON *invoke_frame(struct run *r)
 {
 	cJSON *f = cJSON_CreateObject();
 	cJSON *arr;
-	long long now = mono_ms();
+	double now = mono_ms_f();
 
 	cJSON_AddStringToObject(f, "type", "invoke");
 	arr = cJSON_AddArrayToObject(f, "items");
@@ -438,7 +448,7 @@ static cJSON *invoke_frame(struct run *r)
 			cJSON_AddItemToObject(o, "args", cJSON_Duplicate(it->args, 1));
 		else
 			cJSON_AddNullToObject(o, "args");
-		cJSON_AddNumberToObject(o, "deadline_ms", (double)(it->deadline_ms - now));
+		cJSON_AddNumberToObject(o, "deadline_ms", time_left(it, now));
 		cJSON_AddItemToArray(arr, o);
 		it->started_ms = mono_ms_f();
 	}
